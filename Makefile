@@ -1,0 +1,72 @@
+# The CRM's everyday commands. `make run` and `make test` work on a bare clone.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+MANAGE := $(PY) manage.py
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: help install run test lint format messages checkmessages clean
+
+help: ## List the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -c constraints.txt -e '.[dev]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(VENV)/.installed node_modules/.installed ## Install Python and npm dependencies
+	mkdir -p var/broker/queue var/broker/processed var/media
+
+run: export DEBUG ?= 1
+run: install ## Set up everything and start web, worker and beat
+	$(MANAGE) migrate --no-input
+	$(MANAGE) compilemessages --ignore '.venv' --ignore 'node_modules' -v0
+	$(MANAGE) collectstatic --no-input -v0
+	$(MANAGE) sync_schedules
+	$(MANAGE) seed_demo
+	@echo ""
+	@echo "  CRM running at http://$(HOST):$(PORT)/"
+	@echo "  Demo logins (password: $${DEMO_PASSWORD:-crm-demo-2026}):"
+	@echo "    admin, manager, rep1, rep2, agent1, agent2, supervisor, analyst"
+	@echo "  Press Ctrl-C to stop web, worker and beat."
+	@echo ""
+	@trap 'kill 0' INT TERM EXIT; \
+	  $(VENV)/bin/celery -A crm worker --loglevel=INFO --concurrency=2 & \
+	  $(VENV)/bin/celery -A crm beat --loglevel=INFO & \
+	  $(MANAGE) runserver $(HOST):$(PORT) --noreload & \
+	  wait
+
+lint: install ## ruff lint and format check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install ## Apply ruff's formatting and safe fixes
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+messages: install ## Extract strings into the zh_Hans catalog and compile it
+	DEBUG=1 $(MANAGE) makemessages -l zh_Hans --no-obsolete --ignore '.venv/*' --ignore 'node_modules/*' --ignore 'var/*' --ignore 'tests/*' --ignore 'staticfiles/*'
+	DEBUG=1 $(MANAGE) compilemessages --ignore '.venv' --ignore 'node_modules' -v0
+
+checkmessages: install ## Fail if the zh_Hans catalog misses or fuzzes any string
+	DEBUG=1 $(MANAGE) checkmessages
+
+test: export DEBUG := 1
+test: install lint ## Lint, migrations check, translation check and the whole test suite
+	$(MANAGE) makemigrations --check --dry-run
+	$(MANAGE) checkmessages
+	$(MANAGE) compilemessages --ignore '.venv' --ignore 'node_modules' -v0
+	$(VENV)/bin/pytest --create-db
+
+clean: ## Remove the local database, broker files and collected static files
+	rm -rf var staticfiles

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AccountsConfig(AppConfig):
+    name = "crm.accounts"
+    label = "accounts"
+    verbose_name = _("Accounts and organisation")
+
+    def ready(self) -> None:
+        from crm.accounts import demo  # noqa: F401 - registers the demo step

@@ -1,0 +1,38 @@
+from decimal import Decimal
+
+from django import template
+from django.utils.translation import get_language
+
+from crm.core import phones
+
+register = template.Library()
+
+
+@register.filter
+def mask_phone(value: str | None) -> str:
+    """{{ contact.phone|mask_phone }} → 138****5678"""
+    return phones.mask_phone(value)
+
+
+@register.filter
+def mask_address(value: str | None) -> str:
+    return phones.mask_address(value)
+
+
+@register.filter
+def cny(value: Decimal | int | float | None) -> str:
+    """An amount in yuan: ¥1,234.50; in Chinese, ¥123.4万 from ten thousand yuan up."""
+    if value is None or value == "":
+        return ""
+    amount = Decimal(value)
+    if abs(amount) >= 10000 and (get_language() or "").startswith("zh"):
+        return f"¥{amount / 10000:,.1f}万"
+    return f"¥{amount:,.2f}"
+
+
+@register.inclusion_tag("components/breadcrumbs.html")
+def breadcrumbs(*parts: str) -> dict[str, object]:
+    """{% breadcrumbs label url label url current_label %}: pairs of links, then the page."""
+    links = [(parts[i], parts[i + 1]) for i in range(0, len(parts) - 1, 2)]
+    current = parts[-1] if len(parts) % 2 else ""
+    return {"links": links, "current": current}

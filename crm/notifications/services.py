@@ -1,0 +1,115 @@
+"""``notify()``: the one way anything in the CRM tells a person something."""
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.mail import EmailMultiAlternatives
+from django.db import models, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from crm.accounts.models import User
+from crm.core.models import CompanySettings
+from crm.notifications.models import Notification
+
+
+def _render(verb: str, context: dict[str, Any]) -> tuple[str, str]:
+    subject = render_to_string(f"emails/{verb}-subject.txt", context)
+    body = render_to_string(f"emails/{verb}-body.txt", context)
+    return " ".join(subject.split()), body.strip()
+
+
+@transaction.atomic
+def notify(
+    recipients: Iterable[User | None],
+    verb: str,
+    target: models.Model | None = None,
+    *,
+    actor: User | None = None,
+    url: str = "",
+    context: dict[str, Any] | None = None,
+    email: bool = True,
+) -> list[Notification]:
+    """Puts a message in each recipient's inbox and, if ``email``, mails it after commit.
+
+    The text comes from ``templates/emails/<verb>-subject.txt`` and ``-body.txt`` (and an
+    optional ``-body.html``), rendered in each recipient's language with ``target``, ``actor``,
+    ``recipient``, ``url`` and ``context`` available. Inactive recipients, duplicates and
+    ``None`` are skipped, so callers can pass "the owner and their manager" without checks.
+    """
+    from crm.notifications.tasks import send_notification_email
+
+    unique: dict[int, User] = {}
+    for user in recipients:
+        if user is not None and user.is_active and user.pk not in unique:
+            unique[user.pk] = user
+    target_type = ContentType.objects.get_for_model(target) if target is not None else None
+    company = CompanySettings.load()
+    created = []
+    for user in unique.values():
+        full_context = {
+            **(context or {}),
+            "target": target,
+            "actor": actor,
+            "recipient": user,
+            "url": url,
+            "site_url": settings.SITE_URL,
+            "company": company,
+        }
+        with translation.override(user.language or settings.LANGUAGE_CODE):
+            title, body = _render(verb, full_context)
+        created.append(
+            Notification(
+                recipient=user,
+                verb=verb,
+                title=title[:300],
+                body=body,
+                url=url,
+                actor=actor,
+                target_type=target_type,
+                target_id=target.pk if target is not None else None,
+                email_wanted=email and bool(user.email),
+            )
+        )
+    Notification.objects.bulk_create(created)
+    for notification in created:
+        if notification.email_wanted:
+            send_notification_email.delay_on_commit(notification.pk)
+    return created
+
+
+def notification_send_email(*, notification_id: int) -> bool:
+    """Mails one notification once; a retried or duplicated task sends nothing twice."""
+    claimed = Notification.objects.filter(
+        pk=notification_id, email_wanted=True, emailed_at__isnull=True
+    ).update(emailed_at=timezone.now())
+    if not claimed:
+        return False
+    notification = Notification.objects.select_related("recipient").get(pk=notification_id)
+    user = notification.recipient
+    context = {
+        "notification": notification,
+        "recipient": user,
+        "site_url": settings.SITE_URL,
+        "company": CompanySettings.load(),
+    }
+    with translation.override(user.language or settings.LANGUAGE_CODE):
+        text = render_to_string("emails/notification-body.txt", context)
+        html = render_to_string("emails/notification-body.html", context)
+    message = EmailMultiAlternatives(subject=notification.title, body=text, to=[user.email])
+    message.attach_alternative(html, "text/html")
+    try:
+        message.send()
+    except Exception:
+        # Give the claim back so the retry can send it.
+        Notification.objects.filter(pk=notification_id).update(emailed_at=None)
+        raise
+    return True
+
+
+def notification_mark_read(*, notification: Notification) -> None:
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])

@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from crm.core import views as core_views
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("health/", core_views.health_view, name="health"),
+    path("accounts/", include("crm.accounts.urls")),
+    path("notifications/", include("crm.notifications.urls")),
+    path("approvals/", include("crm.approvals.urls")),
+    path("attachments/<int:pk>/", core_views.attachment_download, name="attachment_download"),
+    path("branding/logo/", core_views.company_logo, name="company_logo"),
+    path("admin/", admin.site.urls),
+]
