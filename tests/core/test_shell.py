@@ -1,0 +1,96 @@
+import re
+
+import pytest
+from django.urls import reverse
+
+from crm.notifications.models import Notification
+
+
+def nav_keys(html: str) -> list[str]:
+    return re.findall(r'data-nav="([\w-]+)"', html)
+
+
+@pytest.mark.parametrize(
+    ("who", "expected"),
+    [
+        ("alice", ["home", "notifications", "approvals"]),
+        ("manager", ["home", "notifications", "approvals"]),
+        ("agent", ["home", "notifications", "approvals"]),
+        ("analyst", ["home", "notifications", "approvals"]),
+        ("admin_user", ["home", "notifications", "approvals", "admin"]),
+    ],
+)
+def test_each_role_sees_its_own_sidebar(db, client, request, who, expected):
+    user = request.getfixturevalue(who)
+    client.force_login(user)
+    html = client.get(reverse("home")).content.decode()
+    assert nav_keys(html) == expected
+
+
+def test_the_shell_is_in_chinese_by_default(client, alice):
+    client.force_login(alice)
+    html = client.get(reverse("home")).content.decode()
+    assert '<html lang="zh-hans">' in html
+    assert "我的工作" in html
+    assert "销售代表" in html
+
+
+def test_the_shell_speaks_english_when_chosen(client, alice):
+    client.force_login(alice)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    html = client.get(reverse("home")).content.decode()
+    assert '<html lang="en">' in html
+    assert "My work" in html
+    assert "Sales rep" in html
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(client, db):
+    response = client.get(reverse("home"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+    assert client.get(reverse("login")).status_code == 200
+
+
+def test_the_home_page_costs_a_fixed_number_of_queries(
+    client, alice, manager, django_assert_num_queries
+):
+    from crm.notifications.services import notify
+
+    client.force_login(alice)
+    client.get(reverse("home"))  # warm the company-settings cache
+    # session, user, the user's roles (sidebar), unread count (navbar), then the panels:
+    # approvals to decide, unread notifications, my requests
+    with django_assert_num_queries(7) as few:
+        client.get(reverse("home"))
+    for _ in range(10):
+        notify([alice], "approval_decided", context={"request": None}, email=False)
+    with django_assert_num_queries(len(few.captured_queries)):
+        client.get(reverse("home"))
+    assert Notification.objects.filter(recipient=alice).count() == 10
+
+
+def test_password_change_page_uses_the_shell(client, alice):
+    client.force_login(alice)
+    response = client.get(reverse("password_change"))
+    assert response.status_code == 200
+    assert 'data-testid="sidebar"' in response.content.decode()
+
+
+def test_the_admin_is_in_chinese_too(client, admin_user):
+    client.force_login(admin_user)
+    html = client.get(reverse("admin:index")).content.decode()
+    assert "CRM 系统管理" in html
+    for url in [
+        "admin:accounts_user_changelist",
+        "admin:accounts_team_changelist",
+        "admin:accounts_leave_changelist",
+        "admin:accounts_region_changelist",
+        "admin:notifications_notification_changelist",
+        "admin:approvals_approvalrequest_changelist",
+        "admin:core_attachment_changelist",
+        "admin:core_dailysequence_changelist",
+    ]:
+        assert client.get(reverse(url)).status_code == 200, url
+    company = client.get(reverse("admin:core_companysettings_changelist"))
+    assert company.status_code == 302
+    assert client.get(company["Location"]).status_code == 200
