@@ -89,6 +89,14 @@ class ApprovalRequest(models.Model):
             models.Index(fields=["requester", "-created_at"]),
             models.Index(fields=["target_type", "target_id", "status"]),
         ]
+        constraints = [
+            # Two people asking at once must not file two pending requests for one record.
+            models.UniqueConstraint(
+                fields=["kind", "target_type", "target_id"],
+                condition=Q(status="pending"),
+                name="approval_one_pending_per_target",
+            )
+        ]
         verbose_name = _("approval request")
         verbose_name_plural = _("approval requests")
 

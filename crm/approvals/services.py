@@ -2,7 +2,7 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -57,17 +57,23 @@ def approval_request_create(
         .exists()
     ):
         raise ValidationError(_("A request of this kind is already waiting for a decision."))
-    request = ApprovalRequest.objects.create(
-        kind=kind,
-        action=action,
-        summary=summary[:300],
-        payload=payload or {},
-        target_type=target_type,
-        target_id=target.pk if target is not None else None,
-        requester=requester,
-        approver=approver,
-        reason=reason,
-    )
+    try:
+        with transaction.atomic():
+            request = ApprovalRequest.objects.create(
+                kind=kind,
+                action=action,
+                summary=summary[:300],
+                payload=payload or {},
+                target_type=target_type,
+                target_id=target.pk if target is not None else None,
+                requester=requester,
+                approver=approver,
+                reason=reason,
+            )
+    except IntegrityError as error:
+        raise ValidationError(
+            _("A request of this kind is already waiting for a decision.")
+        ) from error
     notify(
         [approver],
         "approval_requested",
@@ -80,8 +86,11 @@ def approval_request_create(
 
 
 def can_decide(request: ApprovalRequest, user: User) -> bool:
-    return request.status == ApprovalRequest.Status.PENDING and (
-        user.pk == request.approver_id or user.has_role(Role.ADMIN)
+    # Nobody signs off their own request, not even an admin: approval needs a second person.
+    return (
+        request.status == ApprovalRequest.Status.PENDING
+        and user.pk != request.requester_id
+        and (user.pk == request.approver_id or user.has_role(Role.ADMIN))
     )
 
 

@@ -39,6 +39,9 @@ def approval_detail(request: HttpRequest, pk: int) -> HttpResponse:
         request.user,
         pk=pk,
     )
+    allowed = can_decide(approval, request.user)
+    if request.method == "POST" and not allowed:
+        raise PermissionDenied
     form = DecisionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -56,7 +59,7 @@ def approval_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "approvals/approvalrequest_detail.html",
-        {"approval": approval, "form": form, "can_decide": can_decide(approval, request.user)},
+        {"approval": approval, "form": form, "can_decide": allowed},
     )
 
 

@@ -17,3 +17,9 @@ class CoreConfig(AppConfig):
             every_seconds=60,
             description=_("Writes the beat heartbeat that /health/ reports."),
         )
+        schedules.register(
+            "core.deliver_pending_events",
+            task="crm.core.tasks.deliver_pending_events",
+            every_seconds=60,
+            description=_("Delivers domain events whose delivery was interrupted."),
+        )

@@ -156,3 +156,41 @@ class Attachment(models.Model):
         from django.urls import reverse
 
         return reverse("attachment_download", args=[self.pk])
+
+
+class DomainEvent(models.Model):
+    """The outbox: an event written with the change it describes (see crm.core.events)."""
+
+    name = models.CharField(_("event"), max_length=60)
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    object_id = models.PositiveBigIntegerField()
+    record = GenericForeignKey("content_type", "object_id")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    payload = models.JSONField(_("details"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["name", "created_at"]),
+            models.Index(fields=["content_type", "object_id"]),
+            models.Index(
+                fields=["created_at"],
+                name="domain_event_pending",
+                condition=models.Q(delivered_at__isnull=True),
+            ),
+        ]
+        verbose_name = _("domain event")
+        verbose_name_plural = _("domain events")
+
+    def __str__(self) -> str:
+        return f"{self.name} #{self.object_id}"

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.mail import EmailMultiAlternatives
 from django.db import models, transaction
+from django.template import Context, Engine
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
@@ -15,9 +16,16 @@ from crm.core.models import CompanySettings
 from crm.notifications.models import Notification
 
 
+def _render_text(template_name: str, context: dict[str, Any]) -> str:
+    # Plain text, not HTML: autoescaping would store "R&amp;D" in titles and emails, and the
+    # inbox would escape it a second time.
+    template = Engine.get_default().get_template(template_name)
+    return template.render(Context(context, autoescape=False))
+
+
 def _render(verb: str, context: dict[str, Any]) -> tuple[str, str]:
-    subject = render_to_string(f"emails/{verb}-subject.txt", context)
-    body = render_to_string(f"emails/{verb}-body.txt", context)
+    subject = _render_text(f"emails/{verb}-subject.txt", context)
+    body = _render_text(f"emails/{verb}-body.txt", context)
     return " ".join(subject.split()), body.strip()
 
 
@@ -34,8 +42,9 @@ def notify(
 ) -> list[Notification]:
     """Puts a message in each recipient's inbox and, if ``email``, mails it after commit.
 
-    The text comes from ``templates/emails/<verb>-subject.txt`` and ``-body.txt`` (and an
-    optional ``-body.html``), rendered in each recipient's language with ``target``, ``actor``,
+    The text comes from ``templates/emails/<verb>-subject.txt`` and ``-body.txt``, rendered
+    in each recipient's language (the email wraps it in ``notification-body``) with
+    ``target``, ``actor``,
     ``recipient``, ``url`` and ``context`` available. Inactive recipients, duplicates and
     ``None`` are skipped, so callers can pass "the owner and their manager" without checks.
     """
@@ -96,7 +105,7 @@ def notification_send_email(*, notification_id: int) -> bool:
         "company": CompanySettings.load(),
     }
     with translation.override(user.language or settings.LANGUAGE_CODE):
-        text = render_to_string("emails/notification-body.txt", context)
+        text = _render_text("emails/notification-body.txt", context)
         html = render_to_string("emails/notification-body.html", context)
     message = EmailMultiAlternatives(subject=notification.title, body=text, to=[user.email])
     message.attach_alternative(html, "text/html")

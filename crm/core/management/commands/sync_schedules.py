@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
@@ -31,7 +32,7 @@ class Command(BaseCommand):
                     day_of_month=day_of_month,
                     month_of_year=month_of_year,
                     day_of_week=day_of_week,
-                    timezone="Asia/Shanghai",
+                    timezone=settings.TIME_ZONE,
                 )
             task, created = PeriodicTask.objects.get_or_create(
                 name=schedule.name, defaults=defaults
