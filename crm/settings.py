@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "crm.core",
     "crm.notifications",
     "crm.approvals",
+    "customers",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -77,7 +78,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "crm.accounts.middleware.PreferredLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -192,11 +193,15 @@ else:
         }
     }
     BROKER_DIR = VAR_DIR / "broker"
+    # kombu's filesystem transport expects its folders to exist in every process.
+    for folder in (BROKER_DIR / "queue", BROKER_DIR / "processed", BROKER_DIR / "control"):
+        folder.mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),
         "processed_folder": str(BROKER_DIR / "processed"),
+        "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
     }
 
@@ -264,6 +269,19 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "crm-demo-2026")
+
+# Public lead capture: requests per IP (form and API) and per API key (django-ratelimit rates).
+LEAD_CAPTURE_RATE = env_str("LEAD_CAPTURE_RATE", "10/m")
+LEAD_API_RATE_PER_IP = env_str("LEAD_API_RATE_PER_IP", "30/m")
+LEAD_API_RATE_PER_KEY = env_str("LEAD_API_RATE_PER_KEY", "60/m")
+# Customer import and export.
+CUSTOMER_IMPORT_SYNC_MAX_ROWS = env_int("CUSTOMER_IMPORT_SYNC_MAX_ROWS", 10000)
+CUSTOMER_IMPORT_REQUEST_SECONDS = env_int("CUSTOMER_IMPORT_REQUEST_SECONDS", 20)
+CUSTOMER_IMPORT_MAX_ROWS = env_int("CUSTOMER_IMPORT_MAX_ROWS", 100000)
+CUSTOMER_IMPORT_MAX_BYTES = env_int("CUSTOMER_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
+CUSTOMER_EXPORT_LINK_HOURS = env_int("CUSTOMER_EXPORT_LINK_HOURS", 24)
+# Behind a proxy the client address is in a header, e.g. HTTP_X_REAL_IP; unset: REMOTE_ADDR.
+RATELIMIT_IP_META_KEY = env_str("RATELIMIT_IP_META_KEY") or None
 
 LOGGING = {
     "version": 1,

@@ -9,6 +9,8 @@ urlpatterns = [
     path("accounts/", include("crm.accounts.urls")),
     path("notifications/", include("crm.notifications.urls")),
     path("approvals/", include("crm.approvals.urls")),
+    path("customers/", include("customers.urls")),
+    path("", include("customers.public_urls")),
     path("attachments/<int:pk>/", core_views.attachment_download, name="attachment_download"),
     path("branding/logo/", core_views.company_logo, name="company_logo"),
     path("admin/", admin.site.urls),

@@ -61,7 +61,7 @@ def emit(
 ) -> DomainEvent:
     """Writes the event in the caller's transaction and kicks its delivery after commit."""
     from crm.core.models import DomainEvent
-    from crm.core.tasks import deliver_event
+    from crm.core.tasks import deliver_event, enqueue
 
     if name not in _types:
         raise LookupError(f"Event {name!r} has not been declared.")
@@ -72,7 +72,7 @@ def emit(
         actor_id=getattr(actor, "pk", None),
         payload=data or {},
     )
-    transaction.on_commit(lambda: deliver_event.delay(event.pk))
+    transaction.on_commit(lambda: enqueue(deliver_event, event.pk))
     return event
 
 

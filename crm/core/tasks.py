@@ -1,6 +1,22 @@
-from celery import shared_task
+import logging
+from typing import Any
+
+from celery import Task, shared_task
 
 from crm.core import events, health
+
+logger = logging.getLogger(__name__)
+
+
+def enqueue(task: Task, *args: Any) -> None:
+    """Sends a task, but never fails the caller when the broker is down: every task sent this
+    way has a beat sweep that picks up what was not sent (the outbox, pending emails)."""
+    try:
+        task.delay(*args)
+    except Exception:  # kombu raises many kinds; none may turn a saved change into a 500
+        logger.warning(
+            "Broker unavailable: %s%r left for the sweep", task.name, args, exc_info=True
+        )
 
 
 @shared_task

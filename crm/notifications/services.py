@@ -1,6 +1,8 @@
 """``notify()``: the one way anything in the CRM tells a person something."""
 
+import datetime
 from collections.abc import Iterable
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -48,6 +50,7 @@ def notify(
     ``recipient``, ``url`` and ``context`` available. Inactive recipients, duplicates and
     ``None`` are skipped, so callers can pass "the owner and their manager" without checks.
     """
+    from crm.core.tasks import enqueue
     from crm.notifications.tasks import send_notification_email
 
     unique: dict[int, User] = {}
@@ -85,7 +88,7 @@ def notify(
     Notification.objects.bulk_create(created)
     for notification in created:
         if notification.email_wanted:
-            send_notification_email.delay_on_commit(notification.pk)
+            transaction.on_commit(partial(enqueue, send_notification_email, notification.pk))
     return created
 
 
@@ -122,3 +125,16 @@ def notification_mark_read(*, notification: Notification) -> None:
     if notification.read_at is None:
         notification.read_at = timezone.now()
         notification.save(update_fields=["read_at"])
+
+
+def notifications_send_pending_emails(*, older_than_seconds: int = 60, limit: int = 200) -> int:
+    """The sweep for emails whose after-commit task never reached the broker."""
+    cutoff = timezone.now() - datetime.timedelta(seconds=older_than_seconds)
+    ids = list(
+        Notification.objects.filter(
+            email_wanted=True, emailed_at__isnull=True, created_at__lte=cutoff
+        )
+        .order_by("id")
+        .values_list("id", flat=True)[:limit]
+    )
+    return sum(notification_send_email(notification_id=pk) for pk in ids)

@@ -13,11 +13,14 @@ def nav_keys(html: str) -> list[str]:
 @pytest.mark.parametrize(
     ("who", "expected"),
     [
-        ("alice", ["home", "notifications", "approvals"]),
-        ("manager", ["home", "notifications", "approvals"]),
+        ("alice", ["home", "customers", "notifications", "approvals"]),
+        ("manager", ["home", "customers", "customer_import", "notifications", "approvals"]),
         ("agent", ["home", "notifications", "approvals"]),
-        ("analyst", ["home", "notifications", "approvals"]),
-        ("admin_user", ["home", "notifications", "approvals", "admin"]),
+        ("analyst", ["home", "customers", "notifications", "approvals"]),
+        (
+            "admin_user",
+            ["home", "customers", "customer_import", "notifications", "approvals", "admin"],
+        ),
     ],
 )
 def test_each_role_sees_its_own_sidebar(db, client, request, who, expected):
@@ -94,3 +97,9 @@ def test_the_admin_is_in_chinese_too(client, admin_user):
     company = client.get(reverse("admin:core_companysettings_changelist"))
     assert company.status_code == 302
     assert client.get(company["Location"]).status_code == 200
+
+
+def test_the_browsers_language_does_not_override_the_company_default(client, alice):
+    client.force_login(alice)
+    html = client.get(reverse("home"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert '<html lang="zh-hans">' in html

@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 from django import template
+from django.forms import BoundField
 from django.utils.translation import get_language
 
 from crm.core import phones
@@ -36,3 +37,10 @@ def breadcrumbs(*parts: str) -> dict[str, object]:
     links = [(parts[i], parts[i + 1]) for i in range(0, len(parts) - 1, 2)]
     current = parts[-1] if len(parts) % 2 else ""
     return {"links": links, "current": current}
+
+
+@register.filter
+def add_class(field: BoundField, css: str) -> str:
+    """{{ form.field|add_class:"form-select form-select-sm" }} for hand-laid-out forms."""
+    existing = field.field.widget.attrs.get("class", "")
+    return field.as_widget(attrs={"class": f"{existing} {css}".strip()})

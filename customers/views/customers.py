@@ -1,0 +1,348 @@
+"""The archive's screens: list, detail, create and edit, contacts, reveal, deletion requests."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from crm.approvals.models import ApprovalRequest
+from crm.core.attachments import attachment_add
+from crm.core.models import Attachment
+from crm.core.visibility import get_visible_or_404
+from customers import services
+from customers.filters import CustomerFilter
+from customers.forms import (
+    AttachmentForm,
+    BulkActionForm,
+    ContactForm,
+    CustomerForm,
+    DeleteRequestForm,
+    SavedViewForm,
+)
+from customers.history import timeline
+from customers.models import Contact, Customer, CustomerTag, CustomField, SavedView
+from customers.panels import panels_for
+
+PAGE_SIZE = 25
+
+
+def _list_queryset(request: HttpRequest) -> CustomerFilter:
+    customers = (
+        Customer.objects.visible_to(request.user)
+        .select_related("owner", "category", "region", "source")
+        .prefetch_related(
+            Prefetch(
+                "contacts", queryset=Contact.objects.filter(is_primary=True), to_attr="primary"
+            ),
+            Prefetch("customertag_set", queryset=CustomerTag.objects.select_related("tag")),
+        )
+    )
+    return CustomerFilter(request.GET, queryset=customers, user=request.user)
+
+
+@login_required
+def customer_list(request: HttpRequest) -> HttpResponse:
+    customer_filter = _list_queryset(request)
+    page = Paginator(customer_filter.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "filter": customer_filter,
+        "page_obj": page,
+        "can_bulk": services.can_override_duplicates(request.user),
+    }
+    if request.htmx and not request.htmx.boosted:
+        return render(request, "customers/customer_list.html#results", context)
+    context["saved_views"] = SavedView.objects.filter(user=request.user)
+    context["bulk_form"] = BulkActionForm(user=request.user) if context["can_bulk"] else None
+    return render(request, "customers/customer_list.html", context)
+
+
+@login_required
+@require_POST
+def customer_bulk(request: HttpRequest) -> HttpResponse:
+    form = BulkActionForm(request.POST, user=request.user)
+    if not form.is_valid():
+        for error in form.errors.values():
+            messages.error(request, error[0])
+        return redirect(request.POST.get("next") or "customers:list")
+    data = form.cleaned_data
+    count = services.customers_bulk_update(
+        customers=list(data["customers"]),
+        by=request.user,
+        owner=data["owner"] if data["action"] == form.Action.REASSIGN else None,
+        tag=data["tag"] if data["action"] == form.Action.TAG else None,
+        level=data["level"] if data["action"] == form.Action.LEVEL else None,
+    )
+    messages.success(request, _("%(count)s customers updated.") % {"count": count})
+    return redirect(request.POST.get("next") or "customers:list")
+
+
+@login_required
+@require_POST
+def saved_view_create(request: HttpRequest) -> HttpResponse:
+    form = SavedViewForm(request.POST)
+    if form.is_valid():
+        SavedView.objects.update_or_create(
+            user=request.user,
+            name=form.cleaned_data["name"],
+            defaults={"query": form.cleaned_data["query"]},
+        )
+        messages.success(request, _("The view has been saved."))
+        return redirect(f"{reverse('customers:list')}?{form.cleaned_data['query']}")
+    messages.error(request, _("Give the view a name."))
+    return redirect("customers:list")
+
+
+@login_required
+@require_POST
+def saved_view_delete(request: HttpRequest, view_pk: int) -> HttpResponse:
+    get_object_or_404(SavedView, pk=view_pk, user=request.user).delete()
+    return redirect("customers:list")
+
+
+@login_required
+def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = get_visible_or_404(
+        Customer.objects.select_related(
+            "owner",
+            "category",
+            "industry__parent",
+            "scale",
+            "region",
+            "province",
+            "source",
+            "level",
+            "created_by",
+        ).prefetch_related("contacts", "customertag_set__tag"),
+        request.user,
+        pk=pk,
+    )
+    context = {
+        "customer": customer,
+        "owner_line": customer.is_in_owner_line(request.user),
+        "attachments": Attachment.objects.for_object(customer),
+        "attachment_form": AttachmentForm(),
+        "timeline": timeline(customer),
+        "pending_requests": ApprovalRequest.objects.pending()
+        .filter(target_type__model="customer", target_id=customer.pk)
+        .select_related("requester"),
+        "panels": panels_for(customer, request.user),
+        "inquiries": customer.inquiries.select_related("source")[:5],
+        "custom_values": [
+            (definition.display_label, customer.custom_data[definition.key])
+            for definition in CustomField.objects.filter(is_active=True)
+            if definition.key in customer.custom_data
+        ],
+    }
+    return render(request, "customers/customer_detail.html", context)
+
+
+def _duplicates_for(form: CustomerForm, user, exclude_pk=None):  # type: ignore[no-untyped-def]
+    data = form.cleaned_data
+    return services.find_duplicates(
+        user=user,
+        name=data.get("name", ""),
+        phones=[data["contact_phone"]] if data.get("contact_phone") else [],
+        emails=[data["contact_email"]] if data.get("contact_email") else [],
+        exclude_pk=exclude_pk,
+    )
+
+
+def _stop_for_duplicates(form: CustomerForm, duplicates, user) -> bool:  # type: ignore[no-untyped-def]
+    """True when the user must look at the matches first (or may not go on at all)."""
+    if not duplicates:
+        return False
+    if form.cleaned_data.get("allow_duplicate") and services.can_override_duplicates(user):
+        return False
+    form.add_error(None, _("A customer with the same name, phone or email already exists."))
+    return True
+
+
+@login_required
+def customer_create(request: HttpRequest) -> HttpResponse:
+    form = CustomerForm(request.POST or None, user=request.user)
+    duplicates = None
+    if request.method == "POST" and form.is_valid():
+        duplicates = _duplicates_for(form, request.user)
+        if not _stop_for_duplicates(form, duplicates, request.user):
+            changes = form.model_changes()
+            if not changes.get("owner"):
+                changes.pop("owner")
+            try:
+                customer = services.customer_create(
+                    by=request.user,
+                    contacts=form.first_contact(),
+                    tags=list(form.cleaned_data["tags"]),
+                    **changes,
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(
+                    request,
+                    _("Customer %(number)s has been created.") % {"number": customer.number},
+                )
+                return redirect(customer)
+    return render(
+        request,
+        "customers/customer_form.html",
+        {
+            "form": form,
+            "duplicates": duplicates,
+            "can_override": services.can_override_duplicates(request.user),
+        },
+    )
+
+
+@login_required
+def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = get_visible_or_404(Customer, request.user, pk=pk)
+    form = CustomerForm(request.POST or None, instance=customer, user=request.user)
+    duplicates = None
+    if request.method == "POST" and form.is_valid():
+        duplicates = _duplicates_for(form, request.user, exclude_pk=customer.pk)
+        if not _stop_for_duplicates(form, duplicates, request.user):
+            # The form wrote its values onto the instance; start again from the saved row.
+            customer.refresh_from_db()
+            try:
+                _customer, approval = services.customer_update(
+                    customer=customer,
+                    by=request.user,
+                    changes=form.model_changes(),
+                    tags=list(form.cleaned_data["tags"]),
+                    reason=form.cleaned_data["change_reason"],
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                if approval is not None:
+                    messages.info(
+                        request,
+                        _("Key-field changes were sent to %(name)s for approval.")
+                        % {"name": approval.approver.display_name},
+                    )
+                messages.success(request, _("The customer has been saved."))
+                return redirect(customer)
+    return render(
+        request,
+        "customers/customer_form.html",
+        {
+            "form": form,
+            "customer": customer,
+            "duplicates": duplicates,
+            "can_override": services.can_override_duplicates(request.user),
+            "needs_approval": services.needs_approval(request.user),
+        },
+    )
+
+
+@login_required
+def customer_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = get_visible_or_404(Customer, request.user, pk=pk)
+    form = DeleteRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            approval = services.customer_delete_request(
+                customer=customer, by=request.user, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request,
+                _("The deletion request was sent to %(name)s.")
+                % {"name": approval.approver.display_name},
+            )
+            return redirect(customer)
+    return render(request, "customers/customer_delete.html", {"customer": customer, "form": form})
+
+
+@login_required
+@require_POST
+def customer_reveal(request: HttpRequest, pk: int) -> HttpResponse:
+    """Shows one masked value (address, or a contact's phone) and logs who saw it."""
+    customer = get_visible_or_404(Customer, request.user, pk=pk)
+    contact = None
+    field = request.POST.get("field", "")
+    if field == "phone":
+        contact = get_object_or_404(Contact, pk=request.POST.get("contact"), customer=customer)
+    elif field != "address":
+        raise PermissionDenied
+    value = services.reveal(customer=customer, by=request.user, field=field, contact=contact)
+    return render(request, "customers/customer_detail.html#revealed", {"value": value})
+
+
+@login_required
+def contact_create(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = get_visible_or_404(Customer, request.user, pk=pk)
+    form = ContactForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        primary = data.pop("is_primary")
+        try:
+            contact = services.contact_add(customer=customer, by=request.user, **data)
+            approval = None
+            if primary and not contact.is_primary:
+                _contact, approval = services.contact_update(
+                    contact=contact, by=request.user, changes={"is_primary": True}
+                )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            if approval is not None:
+                messages.info(request, _("The change of primary contact awaits approval."))
+            messages.success(request, _("The contact has been added."))
+            return redirect(customer)
+    return render(request, "customers/contact_form.html", {"customer": customer, "form": form})
+
+
+@login_required
+def contact_edit(request: HttpRequest, pk: int, contact_pk: int) -> HttpResponse:
+    customer = get_visible_or_404(Customer, request.user, pk=pk)
+    contact = get_object_or_404(Contact, pk=contact_pk, customer=customer)
+    owner_line = customer.is_in_owner_line(request.user)
+    form = ContactForm(request.POST or None, instance=contact)
+    if not owner_line:
+        # Outside the owner line the phone stays masked: it can be replaced, not read.
+        form.initial["phone"] = ""
+        form.fields["phone"].required = False
+    if request.method == "POST" and form.is_valid():
+        contact.refresh_from_db()
+        changes = {name: form.cleaned_data[name] for name in form.changed_data}
+        if not owner_line and not changes.get("phone"):
+            changes.pop("phone", None)
+        try:
+            _contact, approval = services.contact_update(
+                contact=contact, by=request.user, changes=changes
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            if approval is not None:
+                messages.info(request, _("The change of primary contact awaits approval."))
+            messages.success(request, _("The contact has been saved."))
+            return redirect(customer)
+    return render(
+        request,
+        "customers/contact_form.html",
+        {"customer": customer, "form": form, "contact": contact},
+    )
+
+
+@login_required
+@require_POST
+def attachment_upload(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = get_visible_or_404(Customer, request.user, pk=pk)
+    form = AttachmentForm(request.POST, request.FILES)
+    if form.is_valid():
+        attachment_add(target=customer, upload=form.cleaned_data["file"], by=request.user)
+        messages.success(request, _("The file has been attached."))
+    else:
+        for error in form.errors.get("file", []):
+            messages.error(request, error)
+    return redirect(customer)
