@@ -247,6 +247,10 @@ if not FIELD_ENCRYPTION_KEYS:
         )
     FIELD_ENCRYPTION_KEYS = ["dGhpcy1pcy1hLWxvY2FsLWRldmVsb3BtZW50LWtleSE="]
 
+# The key of the blind indexes that find encrypted phone numbers. Set it once and keep it: unlike
+# the encryption keys it cannot be rotated without recomputing the indexes.
+FIELD_INDEX_KEY = env_str("FIELD_INDEX_KEY")
+
 # Security: strict in production, relaxed only by DEBUG for local HTTP.
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG and env_bool("SESSION_COOKIE_SECURE", default=True)

@@ -22,7 +22,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
-from django.db import models, transaction
+from django.db import DatabaseError, models, transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.http import QueryDict
@@ -64,7 +64,13 @@ from customers.resources import (
     export_row,
     xlsx_bytes,
 )
-from customers.services import contact_add, customer_create, customer_update
+from customers.services import (
+    NewCustomer,
+    contact_add,
+    customer_create,
+    customer_update,
+    customers_bulk_create,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -496,24 +502,23 @@ def _run_batch(
     )
     if not list(current.values_list("pk", flat=True)):
         raise SupersededError
+    # New customers are saved together (a few statements for the batch); updates one by one.
+    pending: list[RowPlan] = []
     for number, cells in batch:
         plan = clean_row(number, columns.values(cells), columns, lookups)
+        earlier = index.lookup(plan)[2]
+        if pending and earlier is not None and earlier in {p.row for p in pending}:
+            # This row repeats a row not yet saved: save those first so it can find it.
+            _create_rows(job, pending, columns, lookups, index)
         decide(plan, index, job.on_duplicate)
-        if plan.action in (RowAction.CREATE, RowAction.UPDATE):
-            try:
-                customer = _save_row(job, plan, lookups)
-            except ValidationError as error:
-                plan.action = RowAction.ERROR
-                plan.errors = _error_pairs(error, columns)
-            except Exception:  # one bad row must not stop the others; its savepoint is gone
-                logger.exception("Customer import %s: row %s failed", job.pk, number)
-                plan.action = RowAction.ERROR
-                plan.errors = [("", _("This row could not be saved."))]
-            else:
-                index.remember(plan, customer)
-        field_name = COUNTERS[RowAction(plan.action)]
-        setattr(job, field_name, getattr(job, field_name) + 1)
-        job.errors.extend(plan.problems())
+        if plan.action == RowAction.CREATE:
+            pending.append(plan)
+            index.remember(plan, None)
+            continue
+        if plan.action == RowAction.UPDATE:
+            _save_one(job, plan, columns, lookups, index)
+        _count(job, plan)
+    _create_rows(job, pending, columns, lookups, index)
     job.processed_rows += len(batch)
     job.progressed_at = timezone.now()
     job.save(
@@ -527,6 +532,65 @@ def _run_batch(
             "errors",
         ]
     )
+
+
+def _count(job: ImportJob, plan: RowPlan) -> None:
+    field_name = COUNTERS[RowAction(plan.action)]
+    setattr(job, field_name, getattr(job, field_name) + 1)
+    job.errors.extend(plan.problems())
+
+
+def _create_rows(
+    job: ImportJob,
+    pending: list[RowPlan],
+    columns: ColumnMap,
+    lookups: Lookups,
+    index: DuplicateIndex,
+) -> None:
+    """Saves the batch's new customers in bulk; should the database refuse the batch, row by
+    row, so that only the faulty rows fail."""
+    if not pending:
+        return
+    rows = [_new_customer(job, plan, lookups) for plan in pending]
+    try:
+        with transaction.atomic():
+            customers = customers_bulk_create(rows=rows, by=job.user)
+    except (ValidationError, DatabaseError):
+        logger.info("Customer import %s: batch refused, saving its rows one by one", job.pk)
+        for plan in pending:
+            _save_one(job, plan, columns, lookups, index)
+            _count(job, plan)
+    else:
+        for plan, customer in zip(pending, customers, strict=True):
+            index.remember(plan, customer)
+            _count(job, plan)
+    pending.clear()
+
+
+def _new_customer(job: ImportJob, plan: RowPlan, lookups: Lookups) -> NewCustomer:
+    fields = {"name": plan.name, **plan.fields, "custom_data": plan.custom_data}
+    fields.setdefault("category", lookups.default_category)
+    if "owner" not in fields and job.default_owner is not None:
+        fields["owner"] = job.default_owner
+    return NewCustomer(
+        fields=fields, contacts=[plan.contact] if plan.contact else [], tags=plan.tags
+    )
+
+
+def _save_one(
+    job: ImportJob, plan: RowPlan, columns: ColumnMap, lookups: Lookups, index: DuplicateIndex
+) -> None:
+    try:
+        customer = _save_row(job, plan, lookups)
+    except ValidationError as error:
+        plan.action = RowAction.ERROR
+        plan.errors = _error_pairs(error, columns)
+    except Exception:  # one bad row must not stop the others; its savepoint is gone
+        logger.exception("Customer import %s: row %s failed", job.pk, plan.row)
+        plan.action = RowAction.ERROR
+        plan.errors = [("", _("This row could not be saved."))]
+    else:
+        index.remember(plan, customer)
 
 
 def _error_pairs(error: ValidationError, columns: ColumnMap) -> list[tuple[str, str]]:

@@ -46,5 +46,6 @@ def blind_index(value: str, *, purpose: str) -> str:
     ``purpose`` separates indexes of different kinds (phone, email) so equal inputs of
     different kinds do not collide. Callers normalise ``value`` first.
     """
-    key = hashlib.sha256(("blind-index:" + _keys()[0]).encode()).digest()
+    secret = settings.FIELD_INDEX_KEY or _keys()[0]
+    key = hashlib.sha256(("blind-index:" + secret).encode()).digest()
     return hmac.new(key, f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()

@@ -77,6 +77,40 @@ def emit(
 
 
 @transaction.atomic
+def emit_many(
+    name: str,
+    records: list[models.Model],
+    *,
+    actor: models.Model | None = None,
+    data: list[dict[str, Any]] | None = None,
+) -> list[DomainEvent]:
+    """``emit`` for many records at once (imports): one insert, one task per 500 events."""
+    from crm.core.models import DomainEvent
+    from crm.core.tasks import deliver_events, enqueue
+
+    if name not in _types:
+        raise LookupError(f"Event {name!r} has not been declared.")
+    if not records:
+        return []
+    content_type = ContentType.objects.get_for_model(records[0])
+    payloads = data or [{} for _record in records]
+    created = DomainEvent.objects.bulk_create(
+        DomainEvent(
+            name=name,
+            content_type=content_type,
+            object_id=record.pk,
+            actor_id=getattr(actor, "pk", None),
+            payload=payload,
+        )
+        for record, payload in zip(records, payloads, strict=True)
+    )
+    ids = [event.pk for event in created]
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        transaction.on_commit(lambda chunk=chunk: enqueue(deliver_events, chunk))
+    return created
+
+
 def deliver(event_id: int) -> bool:
     """Runs the handlers of one pending event, in one transaction with marking it delivered.
 

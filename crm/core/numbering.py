@@ -11,8 +11,8 @@ from crm.core.models import DailySequence
 # serialises concurrent callers, so no two ever read the same value (Postgres and SQLite alike).
 TABLE = DailySequence._meta.db_table
 UPSERT = f"""
-    INSERT INTO {TABLE} (prefix, day, last_value) VALUES (%s, %s, 1)
-    ON CONFLICT (prefix, day) DO UPDATE SET last_value = {TABLE}.last_value + 1
+    INSERT INTO {TABLE} (prefix, day, last_value) VALUES (%s, %s, %s)
+    ON CONFLICT (prefix, day) DO UPDATE SET last_value = {TABLE}.last_value + EXCLUDED.last_value
     RETURNING last_value
 """  # noqa: S608 - the table name is ours, the values are parameters
 
@@ -24,8 +24,15 @@ def next_number(prefix: str, *, day: datetime.date | None = None) -> str:
     grows a digit (C202405151000). Called inside the caller's transaction, a rollback returns the
     number unused, so there are no gaps from failed saves.
     """
+    return next_numbers(prefix, 1, day=day)[0]
+
+
+def next_numbers(prefix: str, count: int, *, day: datetime.date | None = None) -> list[str]:
+    """``count`` consecutive numbers in one statement, for bulk creation (imports)."""
+    if count < 1:
+        return []
     day = day or timezone.localdate()
     with connection.cursor() as cursor:
-        cursor.execute(UPSERT, [prefix, day])
-        (value,) = cursor.fetchone()
-    return f"{prefix}{day:%Y%m%d}{value:03d}"
+        cursor.execute(UPSERT, [prefix, day, count])
+        (last,) = cursor.fetchone()
+    return [f"{prefix}{day:%Y%m%d}{value:03d}" for value in range(last - count + 1, last + 1)]

@@ -30,5 +30,11 @@ def deliver_event(event_id: int) -> None:
 
 
 @shared_task
+def deliver_events(event_ids: list[int]) -> None:
+    for event_id in event_ids:
+        events.deliver(event_id)
+
+
+@shared_task
 def deliver_pending_events() -> None:
     events.deliver_pending()

@@ -61,3 +61,12 @@ def test_parallel_creations_never_share_a_number():
     assert len(results) == 200
     assert len(set(results)) == 200
     assert sorted(results)[-1] == "C20240515200"
+
+
+def test_a_block_of_numbers_is_reserved_in_one_go(db):
+    from crm.core.numbering import next_numbers
+
+    assert next_number("C", day=DAY) == "C20240515001"
+    assert next_numbers("C", 3, day=DAY) == ["C20240515002", "C20240515003", "C20240515004"]
+    assert next_number("C", day=DAY) == "C20240515005"
+    assert next_numbers("C", 0, day=DAY) == []

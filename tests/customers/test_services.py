@@ -206,3 +206,34 @@ def test_bulk_updates_are_for_managers_only(alice, manager, bob, alices_customer
 def test_pending_request_state_is_visible_to_the_approval_list(alice, manager, alices_customer):
     services.customer_delete_request(customer=alices_customer, by=alice, reason="x")
     assert ApprovalRequest.objects.pending().filter(approver=manager).count() == 1
+
+
+def test_bulk_creation_matches_single_creation(alice, enterprise, exhibition):
+    from customers.models import DemandTag
+
+    tag = DemandTag.objects.get(name="采购设备")
+    rows = [
+        services.NewCustomer(
+            fields={
+                "name": f"批量客户{index}有限公司",
+                "category": enterprise,
+                "source": exhibition,
+            },
+            contacts=[{"name": "甲", "phone": f"1390000000{index}", "email": ""}],
+            tags=[tag, tag],
+        )
+        for index in range(3)
+    ]
+    created = services.customers_bulk_create(rows=rows, by=alice)
+
+    numbers = [customer.number for customer in created]
+    assert len(set(numbers)) == 3
+    first = Customer.objects.get(pk=created[0].pk)
+    assert first.owner == alice
+    assert first.name_initials == "plkh0yxgs"
+    assert first.contacts.get().is_primary
+    assert first.contacts.get().phone_last4 == "0000"
+    assert list(first.tags.all()) == [tag]
+    assert first.history.get().history_user == alice
+    assert DomainEvent.objects.filter(name="customer.created").count() == 3
+    assert Customer.objects.search("13900000001").get() == created[1]
