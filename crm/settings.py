@@ -202,6 +202,7 @@ else:
         "data_folder_out": str(BROKER_DIR / "queue"),
         "processed_folder": str(BROKER_DIR / "processed"),
         "control_folder": str(BROKER_DIR / "control"),
+        "polling_interval": 0.2,
         "store_processed": False,
     }
 

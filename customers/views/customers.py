@@ -30,6 +30,8 @@ from customers.models import Contact, Customer, CustomerTag, CustomField, SavedV
 from customers.panels import panels_for
 
 PAGE_SIZE = 25
+# Shown above the fold; the rest of the filters open under "More filters".
+PRIMARY_FILTERS = ("type", "status", "source", "owner")
 
 
 def _list_queryset(request: HttpRequest) -> CustomerFilter:
@@ -58,6 +60,12 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     if request.htmx and not request.htmx.boosted:
         return render(request, "customers/customer_list.html#results", context)
     context["saved_views"] = SavedView.objects.filter(user=request.user)
+    context["primary_filters"] = PRIMARY_FILTERS
+    context["more_filters_used"] = any(
+        value
+        for name, value in request.GET.items()
+        if name not in {*PRIMARY_FILTERS, "q", "page", "ordering"}
+    )
     context["bulk_form"] = BulkActionForm(user=request.user) if context["can_bulk"] else None
     return render(request, "customers/customer_list.html", context)
 
