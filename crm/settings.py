@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "crm.core",
     "crm.notifications",
     "crm.approvals",
+    "crm.automation",
     "customers",
     "django.contrib.admin",
     "django.contrib.auth",

@@ -21,6 +21,7 @@ from customers.models import (
     RevealLog,
     SavedView,
     SourceChannel,
+    Territory,
     TierSettings,
 )
 
@@ -179,3 +180,13 @@ class TierSettingsAdmin(admin.ModelAdmin):
 
 # Import jobs and the export log, read-only (customers/admin_transfer.py).
 from customers import admin_transfer  # noqa: E402, F401
+
+
+# The territory table (region × industry → user or team) that the "assign an owner" rule reads.
+@admin.register(Territory)
+class TerritoryAdmin(admin.ModelAdmin):
+    list_display = ["region", "industry", "user", "team"]
+    list_filter = ["region", ("team", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["region__name", "region__code", "industry__name", "industry__code"]
+    autocomplete_fields = ["region", "industry", "user", "team"]
+    list_select_related = ["region", "industry__parent", "user", "team"]

@@ -9,8 +9,11 @@ class CustomersConfig(AppConfig):
     def ready(self) -> None:
         from customers import (  # noqa: F401 - each module registers itself
             approvals,
+            automation,
             demo,
+            demo_automation,
             events,
+            home,
             navigation,
             schedules,
             tasks_transfer,

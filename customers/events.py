@@ -26,6 +26,8 @@ CUSTOMER_CREATED = "customer.created"
 CUSTOMER_CHANGED = "customer.changed"
 LEAD_CAPTURED = "lead.captured"
 
-declare(EventType(CUSTOMER_CREATED, _("Customer created"), CUSTOMER_FIELDS))
-declare(EventType(CUSTOMER_CHANGED, _("Customer changed"), CUSTOMER_FIELDS))
-declare(EventType(LEAD_CAPTURED, _("Lead captured"), CUSTOMER_FIELDS))
+MODEL = "customers.customer"
+
+declare(EventType(CUSTOMER_CREATED, _("Customer created"), CUSTOMER_FIELDS, MODEL))
+declare(EventType(CUSTOMER_CHANGED, _("Customer changed"), CUSTOMER_FIELDS, MODEL))
+declare(EventType(LEAD_CAPTURED, _("Lead captured"), CUSTOMER_FIELDS, MODEL))

@@ -231,3 +231,14 @@ class SavedViewForm(forms.ModelForm):
         if len(query) > 1000:
             raise ValidationError(_("This filter is too long to save."))
         return query
+
+
+class ReassignForm(forms.Form):
+    owner = forms.ModelChoiceField(label=_("New owner"), queryset=User.objects.none())
+    reason = forms.CharField(label=_("Reason"), max_length=300)
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from customers.filters import CustomerFilter
+
+        self.fields["owner"].queryset = CustomerFilter.owner_choices(user)

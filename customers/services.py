@@ -253,7 +253,7 @@ def needs_approval(user: User) -> bool:
 def customer_update(
     *,
     customer: Customer,
-    by: User,
+    by: User | None,
     changes: dict[str, Any],
     tags: list[DemandTag] | None = None,
     reason: str = "",
@@ -262,7 +262,8 @@ def customer_update(
     (变更申请) to the team head, applied only when approved. Returns the request if one was made."""
     key_changes = key_field_changes(customer, changes)
     request = None
-    if key_changes and needs_approval(by):
+    # by=None is the system (an automation rule): it changes key fields directly.
+    if key_changes and by is not None and needs_approval(by):
         request = customer_change_request(
             customer=customer, by=by, changes=key_changes, reason=reason
         )
@@ -430,8 +431,9 @@ def apply_delete_request(request: ApprovalRequest) -> None:
 def customer_assign(
     *, customer: Customer, owner: User, by: User | None, reason: str = ""
 ) -> Customer:
-    """Gives the customer an owner (manual reassignment or an automation rule), and tells them."""
-    changed = _apply_changes(customer, {"owner": owner}, by=by)
+    """Gives the customer an owner (manual reassignment or an automation rule), and tells them.
+    The reason is kept in the customer's history."""
+    changed = _apply_changes(customer, {"owner": owner}, by=by, reason=reason)
     if changed:
         events.emit(CUSTOMER_CHANGED, customer, actor=by, data={"changed": sorted(changed)})
         notify(
@@ -443,6 +445,11 @@ def customer_assign(
             context={"customer": customer, "reason": reason},
         )
     return customer
+
+
+def can_reassign(customer: Customer, user: User) -> bool:
+    """Managers, team heads above the owner and admins reassign directly (reps ask instead)."""
+    return not needs_approval(user) and customer.is_in_owner_line(user)
 
 
 @transaction.atomic
@@ -465,6 +472,32 @@ def customers_bulk_update(
         if tag is not None:
             CustomerTag.objects.get_or_create(customer=customer, tag=tag)
     return len(customers)
+
+
+@transaction.atomic
+def customer_tags_add(*, customer: Customer, tags: list[DemandTag], by: User | None = None) -> int:
+    """Adds the tags the customer lacks; returns how many were new (0: nothing changed)."""
+    current = set(customer.tags.values_list("pk", flat=True))
+    new = [tag for tag in {tag.pk: tag for tag in tags}.values() if tag.pk not in current]
+    CustomerTag.objects.bulk_create(
+        [CustomerTag(customer=customer, tag=tag) for tag in new], ignore_conflicts=True
+    )
+    if new:
+        events.emit(CUSTOMER_CHANGED, customer, actor=by, data={"changed": ["tags"]})
+    return len(new)
+
+
+@transaction.atomic
+def customer_tags_remove(
+    *, customer: Customer, tags: list[DemandTag], by: User | None = None
+) -> int:
+    """Removes those of the tags the customer has; returns how many were removed."""
+    removed, _per_model = CustomerTag.objects.filter(
+        customer=customer, tag_id__in=[tag.pk for tag in tags]
+    ).delete()
+    if removed:
+        events.emit(CUSTOMER_CHANGED, customer, actor=by, data={"changed": ["tags"]})
+    return removed
 
 
 # --- contacts and reveals

@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:pk>/edit/", views.customer_edit, name="edit"),
     path("<int:pk>/delete/", views.customer_delete, name="delete"),
     path("<int:pk>/reveal/", views.customer_reveal, name="reveal"),
+    path("<int:pk>/reassign/", views.customer_reassign, name="reassign"),
     path("<int:pk>/contacts/new/", views.contact_create, name="contact_create"),
     path("<int:pk>/contacts/<int:contact_pk>/edit/", views.contact_edit, name="contact_edit"),
     path("<int:pk>/attachments/", views.attachment_upload, name="attachment_upload"),

@@ -32,6 +32,8 @@ class EventType:
     label: str | Promise
     # Fields of the event's record that rule conditions may test, with their labels.
     fields: dict[str, str | Promise] = field(default_factory=dict)
+    # The record's model, "app_label.model", so that rules offer only actions that fit it.
+    model: str = ""
 
 
 _types: dict[str, EventType] = {}
@@ -46,9 +48,12 @@ def declared() -> list[EventType]:
     return sorted(_types.values(), key=lambda event_type: event_type.name)
 
 
+ALL_EVENTS = "*"
+
+
 def subscribe(name: str, handler: Callable[[DomainEvent], None]) -> None:
-    """Handlers run once per event (the outbox row is claimed first) and must be idempotent
-    against their own retries."""
+    """Handlers run once per delivered event and must be idempotent against their own retries.
+    ``ALL_EVENTS`` subscribes to every event (the automation engine)."""
     _handlers.setdefault(name, []).append(handler)
 
 
@@ -76,7 +81,6 @@ def emit(
     return event
 
 
-@transaction.atomic
 def emit_many(
     name: str,
     records: list[models.Model],
@@ -111,6 +115,7 @@ def emit_many(
     return created
 
 
+@transaction.atomic
 def deliver(event_id: int) -> bool:
     """Runs the handlers of one pending event, in one transaction with marking it delivered.
 
@@ -129,7 +134,7 @@ def deliver(event_id: int) -> bool:
     if event is None:
         return False
     errors = []
-    for handler in _handlers.get(event.name, []):
+    for handler in [*_handlers.get(event.name, []), *_handlers.get(ALL_EVENTS, [])]:
         try:
             with transaction.atomic():
                 handler(event)

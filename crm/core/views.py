@@ -6,6 +6,7 @@ from django.views.decorators.http import require_GET
 
 from crm.approvals.models import ApprovalRequest
 from crm.core import health
+from crm.core import home as home_panels
 from crm.core.models import Attachment, CompanySettings
 from crm.notifications.models import Notification
 
@@ -22,6 +23,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "my_requests": ApprovalRequest.objects.filter(requester=user).select_related("approver")[
             :5
         ],
+        "panels": home_panels.panels_for(user),
     }
     return render(request, "core/home.html", context)
 

@@ -41,6 +41,7 @@ def notify(
     url: str = "",
     context: dict[str, Any] | None = None,
     email: bool = True,
+    text: tuple[str, str] | None = None,
 ) -> list[Notification]:
     """Puts a message in each recipient's inbox and, if ``email``, mails it after commit.
 
@@ -49,6 +50,7 @@ def notify(
     ``target``, ``actor``,
     ``recipient``, ``url`` and ``context`` available. Inactive recipients, duplicates and
     ``None`` are skipped, so callers can pass "the owner and their manager" without checks.
+    ``text`` gives the title and body ready-made instead (templates edited in admin).
     """
     from crm.core.tasks import enqueue
     from crm.notifications.tasks import send_notification_email
@@ -70,8 +72,11 @@ def notify(
             "site_url": settings.SITE_URL,
             "company": company,
         }
-        with translation.override(user.language or settings.LANGUAGE_CODE):
-            title, body = _render(verb, full_context)
+        if text is not None:
+            title, body = text
+        else:
+            with translation.override(user.language or settings.LANGUAGE_CODE):
+                title, body = _render(verb, full_context)
         created.append(
             Notification(
                 recipient=user,

@@ -14,6 +14,7 @@ from customers.models.dictionaries import (
 )
 from customers.models.leads import LeadInquiry, LeadSource
 from customers.models.preferences import SavedView, TierSettings, months_ago
+from customers.models.territory import Territory, TerritoryQuerySet
 from customers.models.transfer import (
     ExportLog,
     ExportRequest,
@@ -42,6 +43,8 @@ __all__ = [
     "RevealLog",
     "SavedView",
     "SourceChannel",
+    "Territory",
+    "TerritoryQuerySet",
     "Tier",
     "TierSettings",
     "months_ago",

@@ -199,6 +199,9 @@ class Customer(models.Model):
         verbose_name=_("shared with"),
     )
     assigned_at = models.DateTimeField(_("assigned at"), null=True, blank=True)
+    next_follow_up_due = models.DateTimeField(
+        _("next follow-up due"), null=True, blank=True, db_index=True
+    )
     lifecycle = models.CharField(
         _("lifecycle stage"),
         max_length=20,

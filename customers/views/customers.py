@@ -23,6 +23,7 @@ from customers.forms import (
     ContactForm,
     CustomerForm,
     DeleteRequestForm,
+    ReassignForm,
     SavedViewForm,
 )
 from customers.history import timeline
@@ -133,6 +134,9 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "customer": customer,
         "owner_line": customer.is_in_owner_line(request.user),
+        "reassign_form": ReassignForm(user=request.user)
+        if services.can_reassign(customer, request.user)
+        else None,
         "attachments": Attachment.objects.for_object(customer),
         "attachment_form": AttachmentForm(),
         "timeline": timeline(customer),
@@ -268,6 +272,27 @@ def customer_delete(request: HttpRequest, pk: int) -> HttpResponse:
             )
             return redirect(customer)
     return render(request, "customers/customer_delete.html", {"customer": customer, "form": form})
+
+
+@login_required
+@require_POST
+def customer_reassign(request: HttpRequest, pk: int) -> HttpResponse:
+    """A manager's manual override: a new owner, with a reason kept in the history."""
+    customer = get_visible_or_404(Customer, request.user, pk=pk)
+    if not services.can_reassign(customer, request.user):
+        raise PermissionDenied
+    form = ReassignForm(request.POST, user=request.user)
+    if form.is_valid():
+        services.customer_assign(
+            customer=customer,
+            owner=form.cleaned_data["owner"],
+            by=request.user,
+            reason=form.cleaned_data["reason"],
+        )
+        messages.success(request, _("The customer has been reassigned."))
+    else:
+        messages.error(request, _("Choose the new owner and give a reason."))
+    return redirect(customer)
 
 
 @login_required

@@ -19,7 +19,15 @@ def nav_keys(html: str) -> list[str]:
         ("analyst", ["home", "customers", "notifications", "approvals"]),
         (
             "admin_user",
-            ["home", "customers", "customer_import", "notifications", "approvals", "admin"],
+            [
+                "home",
+                "customers",
+                "customer_import",
+                "notifications",
+                "approvals",
+                "admin",
+                "automation_health",
+            ],
         ),
     ],
 )
@@ -62,8 +70,8 @@ def test_the_home_page_costs_a_fixed_number_of_queries(
     client.force_login(alice)
     client.get(reverse("home"))  # warm the company-settings cache
     # session, user, the user's roles (sidebar), unread count (navbar), then the panels:
-    # approvals to decide, unread notifications, my requests
-    with django_assert_num_queries(7) as few:
+    # approvals to decide, unread notifications, my requests, customers newly assigned to me
+    with django_assert_num_queries(8) as few:
         client.get(reverse("home"))
     for _ in range(10):
         notify([alice], "approval_decided", context={"request": None}, email=False)

@@ -153,8 +153,9 @@ class TestDetail:
         with django_assert_num_queries(len(few.captured_queries)):
             client.get(alices_customer.get_absolute_url())
         # session, user, roles, the customer with its dictionaries, contacts, tags, attachments,
-        # customer and contact history, pending requests, inquiries, custom fields, unread count
-        assert len(few.captured_queries) <= 16
+        # customer and contact history, pending requests, inquiries, custom fields, whether the
+        # user heads a team (may reassign), unread count
+        assert len(few.captured_queries) <= 17
 
     def test_reveal_shows_the_phone_and_logs_it(self, signed_in, alice, alices_customer):
         contact = alices_customer.contacts.get()
@@ -308,3 +309,34 @@ def test_bulk_cannot_touch_customers_outside_scope(signed_in, manager, charlie, 
     )
     charlies.refresh_from_db()
     assert charlies.owner == charlie
+
+
+class TestReassign:
+    def test_a_manager_reassigns_with_a_reason_kept_in_history(
+        self, signed_in, manager, bob, alices_customer
+    ):
+        response = signed_in(manager).post(
+            reverse("customers:reassign", args=[alices_customer.pk]),
+            {"owner": bob.pk, "reason": "alice 调岗"},
+        )
+        assert response.status_code == 302
+        alices_customer.refresh_from_db()
+        assert alices_customer.owner == bob
+        latest = alices_customer.history.latest()
+        assert latest.history_change_reason == "alice 调岗"
+        assert latest.history_user == manager
+        assert bob.notifications.filter(verb="customer_assigned").exists()
+
+    def test_a_rep_cannot_reassign_directly(self, signed_in, alice, bob, alices_customer):
+        response = signed_in(alice).post(
+            reverse("customers:reassign", args=[alices_customer.pk]),
+            {"owner": bob.pk, "reason": "x"},
+        )
+        assert response.status_code == 403
+
+    def test_charlie_gets_404(self, signed_in, charlie, bob, alices_customer):
+        response = signed_in(charlie).post(
+            reverse("customers:reassign", args=[alices_customer.pk]),
+            {"owner": bob.pk, "reason": "x"},
+        )
+        assert response.status_code == 404
