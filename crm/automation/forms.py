@@ -41,10 +41,25 @@ class RuleForm(forms.ModelForm):
         )
 
 
+def field_choices() -> list[tuple[str, list[tuple[str, str]]]]:
+    """The fields conditions may test, grouped by the event that declares them."""
+    return [
+        (str(event.label), [(name, f"{label} ({name})") for name, label in event.fields.items()])
+        for event in events.declared()
+        if event.fields
+    ]
+
+
 class ConditionForm(forms.ModelForm):
     class Meta:
         model = Condition
         fields = ["group", "field", "operator", "value"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["field"] = forms.ChoiceField(
+            label=_("field"), choices=[("", "---------"), *field_choices()]
+        )
 
 
 class ConditionFormSet(forms.BaseInlineFormSet):

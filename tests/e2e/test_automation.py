@@ -23,7 +23,7 @@ def test_an_admin_rule_assigns_a_captured_lead_to_a_rep(new_page, demo_users, si
     admin_page.locator("#id_name").fill("官网线索给李明")
     admin_page.locator("#id_trigger").select_option("lead.captured")
     admin_page.locator("#conditions-group .add-row a").click()
-    admin_page.locator("#id_conditions-0-field").fill("source")
+    admin_page.locator("#id_conditions-0-field").select_option("source")
     admin_page.locator("#id_conditions-0-operator").select_option("eq")
     admin_page.locator("#id_conditions-0-value").fill("website_form")
     admin_page.locator("#actions-group .add-row a").click()
