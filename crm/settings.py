@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "crm.approvals",
     "crm.automation",
     "customers",
+    "followups",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

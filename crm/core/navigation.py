@@ -1,5 +1,6 @@
 """The sidebar: each app registers its entries when it is ready; a user sees only those their
-role may open."""
+role may open. An entry may carry a count (tasks due, tickets waiting); the page renders
+without it and fetches all counts in one request afterwards, so no page pays for the sidebar."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +21,11 @@ class NavItem:
     section: str | Promise
     order: int
     allowed: Callable[[User], bool]
+    count: Callable[[User], int] | None = None
+
+    @property
+    def has_count(self) -> bool:  # templates call callables, so they ask this instead
+        return self.count is not None
 
     @property
     def url(self) -> str:
@@ -41,8 +47,19 @@ def items_for(user: User) -> list[NavItem]:
     )
 
 
+def counts_for(user: User) -> dict[str, int]:
+    """The counts of the user's entries that have one, by entry key."""
+    return {item.key: item.count(user) for item in items_for(user) if item.count is not None}
+
+
 def everyone(user: User) -> bool:
     return True
+
+
+def approvals_to_decide(user: User) -> int:
+    from crm.approvals.models import ApprovalRequest
+
+    return ApprovalRequest.objects.pending().filter(approver=user).count()
 
 
 def register_platform_items() -> None:
@@ -62,7 +79,14 @@ def register_platform_items() -> None:
     )
     register(
         NavItem(
-            "approvals", _("Approvals"), "approvals:list", "bi-check2-square", work, 910, everyone
+            "approvals",
+            _("Approvals"),
+            "approvals:list",
+            "bi-check2-square",
+            work,
+            910,
+            everyone,
+            count=approvals_to_decide,
         )
     )
     register(

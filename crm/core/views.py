@@ -1,11 +1,12 @@
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from crm.approvals.models import ApprovalRequest
-from crm.core import health
+from crm.core import health, navigation
 from crm.core import home as home_panels
 from crm.core.models import Attachment, CompanySettings
 from crm.notifications.models import Notification
@@ -26,6 +27,16 @@ def home(request: HttpRequest) -> HttpResponse:
         "panels": home_panels.panels_for(user),
     }
     return render(request, "core/home.html", context)
+
+
+@login_required
+@require_GET
+@never_cache
+def nav_counts(request: HttpRequest) -> HttpResponse:
+    """The sidebar's counts as out-of-band swaps, fetched once the page has loaded."""
+    counts = navigation.counts_for(request.user)  # type: ignore[arg-type]
+    # No request context: the shell's context processors would count the inbox again.
+    return HttpResponse(render_to_string("components/nav_counts.html", {"counts": counts}))
 
 
 @require_GET

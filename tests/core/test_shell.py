@@ -13,14 +13,30 @@ def nav_keys(html: str) -> list[str]:
 @pytest.mark.parametrize(
     ("who", "expected"),
     [
-        ("alice", ["home", "customers", "notifications", "approvals"]),
-        ("manager", ["home", "customers", "customer_import", "notifications", "approvals"]),
+        (
+            "alice",
+            ["home", "followups", "followups_calendar", "customers", "notifications", "approvals"],
+        ),
+        (
+            "manager",
+            [
+                "home",
+                "followups",
+                "followups_calendar",
+                "customers",
+                "customer_import",
+                "notifications",
+                "approvals",
+            ],
+        ),
         ("agent", ["home", "notifications", "approvals"]),
         ("analyst", ["home", "customers", "notifications", "approvals"]),
         (
             "admin_user",
             [
                 "home",
+                "followups",
+                "followups_calendar",
                 "customers",
                 "customer_import",
                 "notifications",
@@ -70,8 +86,9 @@ def test_the_home_page_costs_a_fixed_number_of_queries(
     client.force_login(alice)
     client.get(reverse("home"))  # warm the company-settings cache
     # session, user, the user's roles (sidebar), unread count (navbar), then the panels:
-    # approvals to decide, unread notifications, my requests, customers newly assigned to me
-    with django_assert_num_queries(8) as few:
+    # approvals to decide, unread notifications, my requests, customers newly assigned to me,
+    # follow-up tasks due today (their counts, then the first rows)
+    with django_assert_num_queries(10) as few:
         client.get(reverse("home"))
     for _ in range(10):
         notify([alice], "approval_decided", context={"request": None}, email=False)

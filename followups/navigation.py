@@ -1,0 +1,45 @@
+import datetime
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from crm.accounts.roles import Role
+from crm.core.navigation import NavItem, register
+
+
+def follows_up(user) -> bool:  # type: ignore[no-untyped-def]
+    return user.is_superuser or bool(user.roles & {Role.SALES_REP, Role.SALES_MANAGER, Role.ADMIN})
+
+
+def due_today(user) -> int:  # type: ignore[no-untyped-def]
+    """Pending tasks due before tomorrow, overdue ones included: the sidebar's count."""
+    from followups.models import FollowUpTask
+
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    start_of_tomorrow = timezone.make_aware(datetime.datetime.combine(tomorrow, datetime.time()))
+    return FollowUpTask.objects.filter(owner=user, due_at__lt=start_of_tomorrow).pending().count()
+
+
+register(
+    NavItem(
+        "followups",
+        _("My tasks"),
+        "followups:list",
+        "bi-list-check",
+        _("My work"),
+        10,
+        follows_up,
+        count=due_today,
+    )
+)
+register(
+    NavItem(
+        "followups_calendar",
+        _("Calendar"),
+        "followups:calendar",
+        "bi-calendar3",
+        _("My work"),
+        20,
+        follows_up,
+    )
+)
