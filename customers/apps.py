@@ -7,6 +7,7 @@ class CustomersConfig(AppConfig):
     verbose_name = _("Customer archive")
 
     def ready(self) -> None:
+        from crm.core import choices
         from customers import (  # noqa: F401 - each module registers itself
             approvals,
             automation,
@@ -14,7 +15,17 @@ class CustomersConfig(AppConfig):
             demo_automation,
             events,
             home,
+            models,
             navigation,
             schedules,
             tasks_transfer,
+        )
+
+        choices.track(
+            models.CustomerCategory,
+            models.CustomerLevel,
+            models.CustomerScale,
+            models.DemandTag,
+            models.Industry,
+            models.SourceChannel,
         )

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.accounts.models import Province, Region, Team, User
 from crm.accounts.roles import Level
+from crm.core.choices import use_cached_choices
 from customers.models import (
     Customer,
     CustomerCategory,
@@ -96,6 +97,12 @@ class CustomerFilter(django_filters.FilterSet):
             del self.filters["owner"]
         for definition in CustomField.objects.filter(is_active=True):
             self.filters[CUSTOM_PREFIX + definition.key] = self.custom_filter(definition)
+
+    @property
+    def form(self) -> forms.Form:
+        if not hasattr(self, "_form"):
+            use_cached_choices(super().form)  # a dozen dropdowns, no query
+        return self._form
 
     @staticmethod
     def owner_choices(user: User) -> QuerySet[User]:

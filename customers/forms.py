@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.accounts.models import User
 from crm.core.attachments import validate_upload
+from crm.core.choices import use_cached_choices
 from crm.core.phones import validate_phone
 from customers.models import Contact, Customer, CustomerLevel, CustomField, DemandTag, SavedView
 
@@ -210,6 +211,7 @@ class BulkActionForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["customers"].queryset = Customer.objects.visible_to(user)
         self.fields["owner"].queryset = User.objects.filter(is_active=True)
+        use_cached_choices(self)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

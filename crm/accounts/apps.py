@@ -9,3 +9,7 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from crm.accounts import demo  # noqa: F401 - registers the demo step
+        from crm.accounts.models import Province, Region, Team, User
+        from crm.core import choices
+
+        choices.track(User, Team, Region, Province)
