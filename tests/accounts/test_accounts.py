@@ -53,6 +53,55 @@ def test_a_wrong_password_is_refused(client, alice):
     assert [error.code for error in errors] == ["invalid_login"]
 
 
+class TestThrottling:
+    def wrong(self, client, username="alice", address="10.0.0.1"):
+        return client.post(
+            reverse("login"), {"username": username, "password": "nope"}, REMOTE_ADDR=address
+        )
+
+    def test_five_wrong_passwords_lock_the_account_from_that_address(self, client, alice, settings):
+        for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+            assert self.wrong(client).status_code == 200
+        locked = self.wrong(client)
+        assert locked.status_code == 429
+        assert "登录已锁定" in locked.content.decode()
+        assert "15 分钟" in locked.content.decode()
+
+        right = client.post(
+            reverse("login"), {"username": "alice", "password": PASSWORD}, REMOTE_ADDR="10.0.0.1"
+        )
+        assert right.status_code == 429  # even the right password waits for the cool-off
+        assert "_auth_user_id" not in client.session
+
+    def test_the_lock_lifts_after_the_cool_off(self, client, alice, settings, time_machine):
+        time_machine.move_to(datetime.datetime(2026, 5, 15, 2, 0, tzinfo=datetime.UTC))
+        for _ in range(settings.AXES_FAILURE_LIMIT):
+            self.wrong(client)
+        time_machine.shift(settings.AXES_COOLOFF_TIME + datetime.timedelta(seconds=1))
+        response = client.post(
+            reverse("login"), {"username": "alice", "password": PASSWORD}, REMOTE_ADDR="10.0.0.1"
+        )
+        assert response.status_code == 302
+
+    def test_another_address_or_account_is_not_locked(self, client, alice, bob, settings):
+        for _ in range(settings.AXES_FAILURE_LIMIT):
+            self.wrong(client)
+        assert self.wrong(client, address="10.0.0.2").status_code == 200
+        response = client.post(
+            reverse("login"), {"username": "bob", "password": PASSWORD}, REMOTE_ADDR="10.0.0.1"
+        )
+        assert response.status_code == 302
+
+    def test_a_success_resets_the_count(self, client, alice, settings):
+        for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+            self.wrong(client)
+        client.post(
+            reverse("login"), {"username": "alice", "password": PASSWORD}, REMOTE_ADDR="10.0.0.1"
+        )
+        client.logout()
+        assert self.wrong(client).status_code == 200
+
+
 def test_a_session_ends_when_the_account_expires(client, alice):
     client.force_login(alice)
     assert client.get(reverse("home")).status_code == 200

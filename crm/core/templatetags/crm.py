@@ -1,3 +1,4 @@
+import datetime
 from decimal import Decimal
 
 from django import template
@@ -44,3 +45,11 @@ def add_class(field: BoundField, css: str) -> str:
     """{{ form.field|add_class:"form-select form-select-sm" }} for hand-laid-out forms."""
     existing = field.field.widget.attrs.get("class", "")
     return field.as_widget(attrs={"class": f"{existing} {css}".strip()})
+
+
+@register.filter
+def duration_minutes(value: datetime.timedelta | None) -> int:
+    """A duration in whole minutes, rounded up ("try again in 15 minutes")."""
+    if value is None:
+        return 0
+    return -int(-value.total_seconds() // 60)
