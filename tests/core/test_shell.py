@@ -128,3 +128,12 @@ def test_the_browsers_language_does_not_override_the_company_default(client, ali
     client.force_login(alice)
     html = client.get(reverse("home"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
     assert '<html lang="zh-hans">' in html
+
+
+def test_pages_carry_a_content_security_policy_without_inline_scripts(client, alice):
+    client.force_login(alice)
+    policy = client.get(reverse("home"))["Content-Security-Policy"]
+    directives = dict(part.strip().split(" ", 1) for part in policy.split(";") if part.strip())
+    assert directives["script-src"] == "'self'"
+    assert directives["frame-ancestors"] == "'none'"
+    assert directives["object-src"] == "'none'"

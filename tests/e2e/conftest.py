@@ -100,11 +100,24 @@ def new_page(browser: Browser, live_server, _migrated_rows_restored) -> Iterator
         )
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        # A script the Content Security Policy blocks, or one that throws, fails the test.
+        page.on("pageerror", lambda error: problems.append(f"{page.url}: {error}"))
+        page.on(
+            "console",
+            lambda message: (
+                problems.append(f"{page.url}: {message.text}")
+                if message.type == "error" and "Content Security Policy" in message.text
+                else None
+            ),
+        )
+        return page
 
+    problems: list[str] = []
     yield open_page
     for context in contexts:
         context.close()
+    assert not problems, "\n".join(problems)
 
 
 @pytest.fixture
