@@ -77,6 +77,11 @@ def find_duplicates(
     return Duplicates(visible=visible, hidden_count=len(match_ids) - len(visible))
 
 
+def can_create_customers(user: User) -> bool:
+    """Sales reps, sales managers and admins add customers; the service desk and analysts don't."""
+    return user.is_superuser or bool(user.roles & {Role.SALES_REP, Role.SALES_MANAGER, Role.ADMIN})
+
+
 def can_override_duplicates(user: User) -> bool:
     """Who may save a customer despite a duplicate warning: managers and admins."""
     return user.is_superuser or bool(user.roles & {Role.SALES_MANAGER, Role.ADMIN})

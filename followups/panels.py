@@ -42,6 +42,7 @@ def customer_panel(customer: Customer, user: User) -> dict[str, Any]:
         "tasks": customer.follow_up_tasks.pending().select_related("owner", "method")[:PANEL_ROWS],
         "records": records,
         "now": timezone.now(),
+        "can_change": not user.visibility.read_only,
     }
 
 

@@ -19,7 +19,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from crm.core.visibility import get_visible_or_404
+from crm.core.visibility import get_changeable_or_404, get_visible_or_404
 from customers.models import Customer
 from followups import services
 from followups.forms import (
@@ -191,7 +191,7 @@ def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def task_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
-    task = get_visible_or_404(FollowUpTask, request.user, pk=pk)
+    task = get_changeable_or_404(FollowUpTask, request.user, pk=pk)
     form = RescheduleForm(request.POST)
     if not form.is_valid():
         return HttpResponse(status=400)
@@ -242,12 +242,12 @@ def record_create(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     htmx loads it, as a page otherwise."""
     task = None
     if pk is not None:
-        task = get_visible_or_404(
+        task = get_changeable_or_404(
             FollowUpTask.objects.select_related("customer", "owner"), request.user, pk=pk
         )
         customer = task.customer
     else:
-        customer = get_visible_or_404(
+        customer = get_changeable_or_404(
             Customer, request.user, pk=request.GET.get("customer") or request.POST.get("customer")
         )
     default_next = reverse("followups:list")
@@ -292,7 +292,7 @@ def record_create(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 
 @login_required
 def plan_create(request: HttpRequest) -> HttpResponse:
-    customer = get_visible_or_404(
+    customer = get_changeable_or_404(
         Customer, request.user, pk=request.GET.get("customer") or request.POST.get("customer")
     )
     form = PlanForm(

@@ -163,10 +163,12 @@ class Team(models.Model):
 
 @dataclass(frozen=True)
 class Visibility:
-    """What a user may see of owned records: the level and, below ALL, the teams it covers."""
+    """What a user may see of owned records: the level and, below ALL, the teams it covers.
+    A read-only reach (analysts) sees everything and changes nothing."""
 
     level: Level
     team_ids: frozenset[int] = frozenset()
+    read_only: bool = False
 
 
 class User(AbstractUser):
@@ -233,8 +235,10 @@ class User(AbstractUser):
     @cached_property
     def visibility(self) -> Visibility:
         """The reach of this user's view of owned records (see crm.core.visibility)."""
-        if self.is_superuser or self.roles & {Role.ADMIN, Role.ANALYST}:
+        if self.is_superuser or Role.ADMIN in self.roles:
             return Visibility(Level.ALL)
+        if Role.ANALYST in self.roles:
+            return Visibility(Level.ALL, read_only=True)
         is_supervisor = Role.SERVICE_SUPERVISOR in self.roles
         is_manager = Role.SALES_MANAGER in self.roles
         tree = Team.objects.tree()

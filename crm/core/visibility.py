@@ -2,16 +2,20 @@
 
 Reps see what they own or what is shared with them; sales managers and team heads see their team
 subtree; service supervisors their department; analysts and admins everything. Views fetch
-through it, and a record outside it is a 404, never a 403 that would confirm it exists.
+through it, and a record outside it is a 404, never a 403 that would confirm it exists. Analysts
+read only: a view that changes a record fetches it with ``get_changeable_or_404``, which answers
+them 403 (they may see the record, so its existence is no secret to them).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Q
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from crm.accounts.roles import Level
 
@@ -51,5 +55,19 @@ def get_visible_or_404(queryset: Any, user: User | AnonymousUser, **lookup: Any)
         queryset = queryset._default_manager.all()
     try:
         return queryset.visible_to(user).get(**lookup)
-    except queryset.model.DoesNotExist as error:
+    except (queryset.model.DoesNotExist, ValueError, TypeError, ValidationError) as error:
+        # A malformed key ("?customer=abc") is a record that does not exist, not a 500.
         raise Http404(queryset.model._meta.verbose_name) from error
+
+
+def ensure_may_change(user: User | AnonymousUser) -> None:
+    """Refuses read-only users (analysts) with a 403."""
+    if user.is_authenticated and user.visibility.read_only:
+        raise PermissionDenied(_("Your role may read these records but not change them."))
+
+
+def get_changeable_or_404(queryset: Any, user: User | AnonymousUser, **lookup: Any) -> Any:
+    """Like ``get_visible_or_404``, for views that change the object: read-only users get 403."""
+    obj = get_visible_or_404(queryset, user, **lookup)
+    ensure_may_change(user)
+    return obj

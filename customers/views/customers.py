@@ -5,7 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from crm.approvals.models import ApprovalRequest
 from crm.core.attachments import attachment_add
 from crm.core.models import Attachment
-from crm.core.visibility import get_visible_or_404
+from crm.core.visibility import get_changeable_or_404, get_visible_or_404
 from customers import services
 from customers.filters import CustomerFilter
 from customers.forms import (
@@ -57,6 +57,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         "filter": customer_filter,
         "page_obj": page,
         "can_bulk": services.can_override_duplicates(request.user),
+        "can_create": services.can_create_customers(request.user),
     }
     if request.htmx and not request.htmx.boosted:
         return render(request, "customers/customer_list.html#results", context)
@@ -134,6 +135,7 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "customer": customer,
         "owner_line": customer.is_in_owner_line(request.user),
+        "can_change": not request.user.visibility.read_only,
         "reassign_form": ReassignForm(user=request.user)
         if services.can_reassign(customer, request.user)
         else None,
@@ -177,6 +179,8 @@ def _stop_for_duplicates(form: CustomerForm, duplicates, user) -> bool:  # type:
 
 @login_required
 def customer_create(request: HttpRequest) -> HttpResponse:
+    if not services.can_create_customers(request.user):
+        raise PermissionDenied(_("Only sales staff can add customers."))
     form = CustomerForm(request.POST or None, user=request.user)
     duplicates = None
     if request.method == "POST" and form.is_valid():
@@ -213,7 +217,7 @@ def customer_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    customer = get_visible_or_404(Customer, request.user, pk=pk)
+    customer = get_changeable_or_404(Customer, request.user, pk=pk)
     form = CustomerForm(request.POST or None, instance=customer, user=request.user)
     duplicates = None
     if request.method == "POST" and form.is_valid():
@@ -255,7 +259,7 @@ def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def customer_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    customer = get_visible_or_404(Customer, request.user, pk=pk)
+    customer = get_changeable_or_404(Customer, request.user, pk=pk)
     form = DeleteRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -303,16 +307,19 @@ def customer_reveal(request: HttpRequest, pk: int) -> HttpResponse:
     contact = None
     field = request.POST.get("field", "")
     if field == "phone":
-        contact = get_object_or_404(Contact, pk=request.POST.get("contact"), customer=customer)
+        contact_pk = request.POST.get("contact", "")
+        if not contact_pk.isdigit():
+            raise Http404
+        contact = get_object_or_404(Contact, pk=contact_pk, customer=customer)
     elif field != "address":
-        raise PermissionDenied
+        return HttpResponseBadRequest(_("Choose the address or a contact's phone to reveal."))
     value = services.reveal(customer=customer, by=request.user, field=field, contact=contact)
     return render(request, "customers/customer_detail.html#revealed", {"value": value})
 
 
 @login_required
 def contact_create(request: HttpRequest, pk: int) -> HttpResponse:
-    customer = get_visible_or_404(Customer, request.user, pk=pk)
+    customer = get_changeable_or_404(Customer, request.user, pk=pk)
     form = ContactForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -336,7 +343,7 @@ def contact_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def contact_edit(request: HttpRequest, pk: int, contact_pk: int) -> HttpResponse:
-    customer = get_visible_or_404(Customer, request.user, pk=pk)
+    customer = get_changeable_or_404(Customer, request.user, pk=pk)
     contact = get_object_or_404(Contact, pk=contact_pk, customer=customer)
     owner_line = customer.is_in_owner_line(request.user)
     form = ContactForm(request.POST or None, instance=contact)
@@ -370,7 +377,7 @@ def contact_edit(request: HttpRequest, pk: int, contact_pk: int) -> HttpResponse
 @login_required
 @require_POST
 def attachment_upload(request: HttpRequest, pk: int) -> HttpResponse:
-    customer = get_visible_or_404(Customer, request.user, pk=pk)
+    customer = get_changeable_or_404(Customer, request.user, pk=pk)
     form = AttachmentForm(request.POST, request.FILES)
     if form.is_valid():
         attachment_add(target=customer, upload=form.cleaned_data["file"], by=request.user)
