@@ -8,6 +8,8 @@ PIP := $(VENV)/bin/pip
 MANAGE := $(PY) manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# pytest-xdist processes for `make test` (each gets its own test database and Redis number).
+TEST_WORKERS ?= 2
 
 .PHONY: help install run test lint format messages checkmessages clean
 
@@ -66,7 +68,7 @@ test: install lint ## Lint, migrations check, translation check and the whole te
 	$(MANAGE) makemigrations --check --dry-run
 	$(MANAGE) checkmessages
 	$(MANAGE) compilemessages --ignore '.venv' --ignore 'node_modules' -v0
-	$(VENV)/bin/pytest --create-db
+	$(VENV)/bin/pytest --create-db -n $(TEST_WORKERS)
 
 clean: ## Remove the local database, broker files and collected static files
 	rm -rf var staticfiles
