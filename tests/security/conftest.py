@@ -8,6 +8,7 @@ import pkgutil
 from types import ModuleType, SimpleNamespace
 
 import pytest
+from django.db import models
 
 import tests.security as package
 
@@ -18,6 +19,36 @@ def matrix_modules() -> list[ModuleType]:
         for info in pkgutil.iter_modules(package.__path__)
         if info.name.startswith("matrix_")
     ]
+
+
+# Stored script: written into every free-text field of the world's records; no page may return it
+# unescaped.
+SCRIPT = '<img src=x onerror="document.title=1">'
+# Text fields that are not free text: keys, codes, hashes, numbers, encrypted or indexed values.
+NOT_FREE_TEXT = {"number", "token", "code", "key", "sha256", "mime_type", "query", "file", "verb"}
+
+
+def free_text_fields(instance: models.Model) -> list[str]:
+    return [
+        field.name
+        for field in instance._meta.concrete_fields
+        if isinstance(field, (models.CharField, models.TextField))
+        and not field.choices
+        and not field.unique
+        and field.name not in NOT_FREE_TEXT
+        and not field.name.endswith(("_index", "_hash", "_last4", "_initials", "_pinyin", "_key"))
+        and type(field).__module__.startswith("django.")  # encrypted fields keep their format
+    ]
+
+
+def inject_script(instance: models.Model) -> None:
+    names = free_text_fields(instance)
+    values = {name: f"{getattr(instance, name) or ''}{SCRIPT}"[:2000] for name in names}
+    for name in names:
+        limit = instance._meta.get_field(name).max_length
+        if limit and len(values[name]) > limit:
+            values[name] = SCRIPT[:limit]
+    type(instance)._base_manager.filter(pk=instance.pk).update(**values)
 
 
 @pytest.fixture
@@ -34,9 +65,12 @@ def world(alice, bob, charlie, manager, agent, supervisor, analyst) -> SimpleNam
         },
         # Text that only team A's line may see; an outsider's page must never contain it.
         secrets=[],
+        records=[],  # what every free-text field of gets the stored script
     )
     for module in sorted(matrix_modules(), key=lambda module: getattr(module, "ORDER", 50)):
         build = getattr(module, "build", None)
         if build is not None:
             build(world)
+    for record in world.records:
+        inject_script(record)
     return world

@@ -53,6 +53,7 @@ def build(world):  # type: ignore[no-untyped-def]
         expires_at=timezone.now() + datetime.timedelta(hours=1),
     )
     world.secrets += [world.customer.name, "13987654321", "秘密联系人", "探针路8号"]
+    world.records += [world.customer, world.contact, world.attachment, world.saved_view]
 
 
 def customer(world):  # type: ignore[no-untyped-def]

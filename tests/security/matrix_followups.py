@@ -35,6 +35,7 @@ def build(world):  # type: ignore[no-untyped-def]
         starts_on=timezone.localdate() + datetime.timedelta(days=1),
     )
     world.secrets.append("矩阵探针回访")
+    world.records += [world.task, world.plan]
 
 
 def task(world):  # type: ignore[no-untyped-def]

@@ -26,6 +26,7 @@ def build(world):  # type: ignore[no-untyped-def]
     world.notification = Notification.objects.get(recipient=alice)
     world.approval = customer_delete_request(customer=world.customer, by=alice, reason="重复录入")
     assert world.approval.approver == world.users["manager"]
+    world.records += [world.notification, world.approval]
 
 
 REQUESTER_AND_APPROVER = {**dict.fromkeys(ROLES, NOT_FOUND), "anonymous": LOGIN}

@@ -13,7 +13,7 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from tests.security.conftest import matrix_modules
+from tests.security.conftest import SCRIPT, matrix_modules
 from tests.security.matrix import OUTSIDERS, ROLES, Entry, Outcome
 
 SKIPPED_NAMESPACES = {"admin"}  # Django admin: staff only, guarded by Django itself
@@ -78,8 +78,11 @@ def test_each_role_gets_what_its_scope_allows(name, method, world):
         got = outcome(response)
         assert got != 500, f"{method.upper()} {url} as {role}: server error"
         results[role] = got
-        if role in OUTSIDERS and not getattr(response, "streaming", False):
-            body = response.content.decode(errors="replace")
+        if getattr(response, "streaming", False):
+            continue
+        body = response.content.decode(errors="replace")
+        assert SCRIPT not in body, f"{method.upper()} {url} as {role}: unescaped stored script"
+        if role in OUTSIDERS:
             leaked = [secret for secret in world.secrets if secret in body]
             assert not leaked, f"{method.upper()} {url} as {role} shows {leaked}"
     mismatches = {
