@@ -9,4 +9,5 @@ class TicketsConfig(AppConfig):
     def ready(self) -> None:
         from tickets import (  # noqa: F401 - each module registers itself
             events,
+            schedules,
         )

@@ -244,18 +244,18 @@ class Ticket(models.Model):
     def is_breached(self, now: datetime.datetime) -> bool:
         return self.is_running and self.next_due() <= now
 
-    def days_past_due(self, now: datetime.datetime) -> int:
-        """Whole days past the resolution deadline (or the date a delay explanation promised)."""
+    def overdue_by(self, now: datetime.datetime) -> datetime.timedelta:
+        """How long the ticket is past its resolution deadline, or past the end of the date a
+        delay explanation promised; zero when on time or closed."""
         if not self.is_open:
-            return 0
+            return datetime.timedelta()
+        due = self.resolution_due
         if self.explained_until is not None:
             promised = datetime.datetime.combine(
                 self.explained_until + datetime.timedelta(days=1), datetime.time()
             )
-            due = timezone.make_aware(promised)
-        else:
-            due = self.resolution_due
-        return max((now - due).days, 0) if now > due else 0
+            due = max(due, timezone.make_aware(promised))
+        return max(now - due, datetime.timedelta())
 
 
 class TicketEvent(models.Model):
