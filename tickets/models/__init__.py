@@ -1,5 +1,6 @@
 """The service desk's models, split by resource."""
 
+from tickets.models.calendar import CalendarDay, WorkingHours
 from tickets.models.config import (
     DeskSettings,
     Priority,
@@ -8,6 +9,8 @@ from tickets.models.config import (
     SLAPolicy,
     TicketCategory,
 )
+from tickets.models.inbound import InboundEmail, Mailbox
+from tickets.models.surveys import Survey, SurveySettings
 from tickets.models.tickets import (
     Collaborator,
     DelayExplanation,
@@ -18,16 +21,22 @@ from tickets.models.tickets import (
 )
 
 __all__ = [
+    "CalendarDay",
     "Collaborator",
     "DelayExplanation",
     "DeskSettings",
+    "InboundEmail",
+    "Mailbox",
     "Priority",
     "QueueAgent",
     "SLAPolicy",
     "ServiceQueue",
+    "Survey",
+    "SurveySettings",
     "Ticket",
     "TicketCategory",
     "TicketEvent",
     "TicketMessage",
     "TicketQuerySet",
+    "WorkingHours",
 ]
