@@ -48,7 +48,7 @@ def run_in_threads(work: Callable[[], object], workers: int) -> tuple[list, list
 
 
 def test_concurrent_creations_take_turns(monday, make_ticket, agent, agent2):
-    results, errors = run_in_threads(make_ticket, WORKERS)
+    _results, errors = run_in_threads(make_ticket, WORKERS)
     assert errors == []
     tickets = Ticket.objects.all()
     assert tickets.count() == WORKERS
