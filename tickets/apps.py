@@ -12,4 +12,5 @@ class TicketsConfig(AppConfig):
             navigation,
             panels,
             schedules,
+            surveys,
         )

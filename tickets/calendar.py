@@ -231,3 +231,34 @@ def year_has_data(year: int) -> bool:
     from tickets.models.calendar import CalendarDay
 
     return package_knows(year) or CalendarDay.objects.in_year(year).exists()
+
+
+def warn_missing_next_year(*, today: datetime.date) -> bool:
+    """In December, tells the admins once when next year's holidays are unknown (neither the
+    package nor the admin's table has them), so SLA clocks do not run on weekends alone."""
+    from django.db.models import Q
+    from django.urls import reverse
+
+    from crm.accounts.models import User
+    from crm.accounts.roles import Role
+    from crm.core.models import Heartbeat
+    from crm.notifications.services import notify
+
+    year = today.year + 1
+    if today.month != 12 or year_has_data(year):
+        return False
+    # The marker row makes the warning once per year, however often the job runs.
+    _marker, created = Heartbeat.objects.get_or_create(
+        name=f"tickets.calendar-warning-{year}",
+        defaults={"beat_at": datetime.datetime.now(tz=datetime.UTC)},
+    )
+    if not created:
+        return False
+    admins = User.objects.filter(Q(is_superuser=True) | Q(groups__name=Role.ADMIN)).distinct()
+    notify(
+        list(admins),
+        "calendar_year_missing",
+        url=reverse("admin:tickets_calendarday_changelist"),
+        context={"year": year},
+    )
+    return True

@@ -1,0 +1,207 @@
+"""Inbound email: real RFC 822 messages parsed, filed once, and read over IMAP."""
+
+import pathlib
+
+import pytest
+
+from crm.core.models import Attachment
+from customers.models import CustomerCategory
+from customers.services import customer_create
+from tickets import inbound
+from tickets.inbound import inbound_raw_process, parse_message
+from tickets.models import InboundEmail, Mailbox, Ticket, TicketCategory, TicketMessage
+
+FIXTURES = pathlib.Path(__file__).parent / "fixtures"
+
+
+def raw(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes()
+
+
+class TestParsing:
+    def test_plain_utf8_quoted_printable(self):
+        message = parse_message(raw("plain.eml"))
+        assert message.message_id == "<20260302101500.1234@mail.example.com>"
+        assert message.from_name == "李伟"
+        assert message.from_email == "li.wei@example.com"
+        assert message.subject == "设备无法开机"
+        assert message.body == "您好，我们上周购买的设备无法开机。\n请尽快联系。"
+        assert message.ticket_number is None
+        assert message.sent_at.isoformat() == "2026-03-02T10:15:00+08:00"
+
+    def test_multipart_alternative_prefers_the_plain_part(self):
+        message = parse_message(raw("alternative.eml"))
+        assert message.subject == "发票抬头有误"
+        assert message.from_name == "张敏"
+        assert "<b>" not in message.body
+        assert message.body.startswith("王经理您好：")
+        assert message.attachments == []
+
+    def test_gb2312_label_with_gbk_characters(self):
+        # Outlook labels GBK text GB2312; 镕 exists only in GBK.
+        message = parse_message(raw("gb2312.eml"))
+        assert message.subject == "打印机经常卡纸"
+        assert message.from_name == "陈刚"
+        assert "朱镕基路的门店反映，打印机经常卡纸。" in message.body
+
+    def test_html_only_gbk_becomes_text(self):
+        message = parse_message(raw("gbk_html.eml"))
+        assert message.subject == "如何导出报表"
+        assert message.body.splitlines()[0] == "产品使用咨询：如何导出报表？"
+        assert "<div>" not in message.body
+        assert "&nbsp;" not in message.body
+
+    def test_attachments_with_encoded_chinese_names(self):
+        message = parse_message(raw("attachments.eml"))
+        names = [(item.filename, item.content_type) for item in message.attachments]
+        assert names == [
+            ("送货单.pdf", "application/pdf"),
+            ("照片.png", "image/png"),
+            ("setup.exe", "application/octet-stream"),
+        ]
+        assert message.attachments[0].content.startswith(b"%PDF-1.4")
+        assert message.body.startswith("Hello,")
+
+    def test_reply_names_its_ticket(self):
+        message = parse_message(raw("reply.eml"))
+        assert message.subject == "回复：[GW20260302001] 设备无法开机"
+        assert message.ticket_number == "GW20260302001"
+
+    def test_auto_replies_are_recognised(self):
+        auto = raw("plain.eml").replace(
+            b"MIME-Version", b"Auto-Submitted: auto-replied\r\nMIME-Version"
+        )
+        assert parse_message(auto).is_automatic
+        assert not parse_message(raw("plain.eml")).is_automatic
+
+    def test_a_message_without_id_gets_a_stable_one(self):
+        bare = raw("plain.eml").replace(
+            b"Message-ID: <20260302101500.1234@mail.example.com>\r\n", b""
+        )
+        assert parse_message(bare).message_id == parse_message(bare).message_id
+        assert parse_message(bare).message_id.startswith("<sha256-")
+
+
+@pytest.fixture
+def mailbox(db) -> Mailbox:
+    return Mailbox.objects.create(
+        name="客服邮箱",
+        host="127.0.0.1",
+        port=993,
+        username="service@company.cn",
+        password="imap-secret",
+        address="service@company.cn",
+        category=TicketCategory.objects.get(name="产品使用类"),
+    )
+
+
+class TestFiling:
+    def test_a_new_mail_becomes_a_ticket(self, mailbox):
+        record = inbound_raw_process(mailbox=mailbox, raw=raw("gb2312.eml"))
+        assert record.outcome == InboundEmail.Outcome.CREATED
+        ticket = record.ticket
+        assert ticket.channel == Ticket.Channel.EMAIL
+        assert ticket.subject == "打印机经常卡纸"
+        assert ticket.contact_name == "陈刚"
+        assert ticket.contact_email == "chen.gang@example.com.cn"
+        assert ticket.category == mailbox.category
+        assert "朱镕基路" in ticket.description
+
+    def test_the_same_message_is_filed_once(self, mailbox):
+        first = inbound_raw_process(mailbox=mailbox, raw=raw("plain.eml"))
+        again = inbound_raw_process(mailbox=mailbox, raw=raw("plain.eml"))
+        assert again.pk == first.pk
+        assert Ticket.objects.count() == 1
+
+    def test_the_sender_is_matched_to_the_archive(self, mailbox, alice):
+        customer = customer_create(
+            by=alice,
+            owner=alice,
+            name="杭州示例科技有限公司",
+            category=CustomerCategory.objects.get(name="企业客户"),
+            contacts=[{"name": "李伟", "email": "Li.Wei@example.com"}],
+        )
+        contact = customer.contacts.get()
+        ticket = inbound_raw_process(mailbox=mailbox, raw=raw("plain.eml")).ticket
+        assert ticket.contact == contact
+        assert ticket.customer == contact.customer
+
+    def test_a_reply_is_appended_to_its_ticket(self, mailbox):
+        ticket = inbound_raw_process(mailbox=mailbox, raw=raw("plain.eml")).ticket
+        reply = raw("reply.eml").replace(b"GW20260302001", ticket.number.encode())
+        # The number sits in a base64 UTF-8 subject: rebuild it with the real number.
+        reply = _with_subject(reply, f"回复：[{ticket.number}] 设备无法开机")
+        record = inbound_raw_process(mailbox=mailbox, raw=reply)
+        assert record.outcome == InboundEmail.Outcome.APPENDED
+        assert record.ticket == ticket
+        message = ticket.messages.get()
+        assert message.kind == TicketMessage.Kind.CUSTOMER
+        assert "SN-2026-0042" in message.body
+        assert message.author_name == "李伟"
+        assert Ticket.objects.count() == 1
+
+    def test_a_stranger_naming_a_ticket_opens_their_own(self, mailbox):
+        ticket = inbound_raw_process(mailbox=mailbox, raw=raw("plain.eml")).ticket
+        reply = _with_subject(raw("reply.eml"), f"Re: {ticket.number}").replace(
+            b"li.wei@example.com", b"someone@else.example"
+        )
+        record = inbound_raw_process(mailbox=mailbox, raw=reply)
+        assert record.outcome == InboundEmail.Outcome.CREATED
+        assert record.ticket != ticket
+        assert not ticket.messages.exists()
+
+    def test_accepted_attachments_are_kept_and_others_noted(self, mailbox):
+        record = inbound_raw_process(mailbox=mailbox, raw=raw("attachments.eml"))
+        names = sorted(
+            Attachment.objects.for_object(record.ticket).values_list("original_name", flat=True)
+        )
+        assert set(names) == {"送货单.pdf", "照片.png"}
+        assert "setup.exe" in record.note
+
+    def test_automatic_and_own_mail_is_ignored(self, mailbox):
+        auto = raw("plain.eml").replace(
+            b"MIME-Version", b"Auto-Submitted: auto-replied\r\nMIME-Version"
+        )
+        assert (
+            inbound_raw_process(mailbox=mailbox, raw=auto).outcome == InboundEmail.Outcome.IGNORED
+        )
+        own = raw("alternative.eml").replace(b"zhang.min@example.net", b"service@company.cn")
+        assert inbound_raw_process(mailbox=mailbox, raw=own).outcome == InboundEmail.Outcome.IGNORED
+        assert not Ticket.objects.exists()
+
+    def test_the_password_is_encrypted_at_rest(self, mailbox):
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT password FROM tickets_mailbox WHERE id = %s", [mailbox.pk])
+            stored = cursor.fetchone()[0]
+        assert stored.startswith("enc1:")
+        assert "imap-secret" not in stored
+        assert Mailbox.objects.get(pk=mailbox.pk).password == "imap-secret"
+
+    def test_an_unreachable_mailbox_records_the_error(self, mailbox):
+        mailbox.port = _free_port()
+        mailbox.use_ssl = False
+        mailbox.save()
+        assert inbound.mailboxes_fetch() == 0
+        mailbox.refresh_from_db()
+        assert mailbox.last_checked_at is not None
+        assert mailbox.last_error
+
+
+def _with_subject(message: bytes, subject: str) -> bytes:
+    from email.header import Header
+
+    lines = message.split(b"\r\n")
+    encoded = Header(subject, "utf-8").encode().encode()
+    return b"\r\n".join(
+        b"Subject: " + encoded if line.startswith(b"Subject:") else line for line in lines
+    )
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
