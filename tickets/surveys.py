@@ -58,6 +58,9 @@ def on_ticket_status_changed(event: DomainEvent) -> None:
 
 
 def on_customer_won(event: DomainEvent) -> None:
+    # A created event carries the type it was created with; a changed one names what changed.
+    if event.name == CUSTOMER_CREATED and event.payload.get("type") != Customer.Type.WON:
+        return
     if event.name == CUSTOMER_CHANGED and "type" not in event.payload.get("changed", []):
         return
     customer = Customer.objects.filter(pk=event.object_id, type=Customer.Type.WON).first()
