@@ -34,6 +34,7 @@ from tickets.forms import (
     MessageForm,
     MoveForm,
     PriorityForm,
+    service_staff,
 )
 from tickets.models import Collaborator, QueueAgent, SLAPolicy, Ticket, TicketMessage
 
@@ -138,7 +139,7 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
         "search": search,
         "now": now,
         "is_supervisor": supervisor,
-        "bulk_form": BulkAssignForm(user=user) if supervisor else None,
+        "assignees": list(service_staff()) if supervisor else [],
         "can_log": is_service_staff(user),
     }
     if request.htmx:
