@@ -12,6 +12,7 @@ class TicketsConfig(AppConfig):
             events,
             navigation,
             panels,
+            satisfaction,
             schedules,
             surveys,
         )

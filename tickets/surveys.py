@@ -228,11 +228,7 @@ def survey_answer(
 
 
 def is_low(survey: Survey) -> bool:
-    if survey.score is None:
-        return False
-    options = SurveySettings.load()
-    limit = options.low_csat_max if survey.kind == Survey.Kind.CSAT else options.low_nps_max
-    return survey.score <= limit
+    return survey.score is not None and survey.score <= low_limit(survey.kind)
 
 
 def supervisor_for(survey: Survey) -> User | None:
@@ -319,11 +315,19 @@ class ScoreRow:
         return round((self.promoters - self.detractors) * 100 / self.answered)
 
 
-def score_rollup(surveys: QuerySet[Survey], *, kind: str, by: Dimension) -> list[ScoreRow]:
-    """Answered surveys of ``kind`` grouped by agent, department or month of the answer:
-    count, average, low scores and (NPS) promoters and detractors. One query."""
+def low_limit(kind: str) -> int:
     options = SurveySettings.load()
-    low = options.low_csat_max if kind == Survey.Kind.CSAT else options.low_nps_max
+    return options.low_csat_max if kind == Survey.Kind.CSAT else options.low_nps_max
+
+
+def score_rollup(
+    surveys: QuerySet[Survey], *, kind: str, by: Dimension, low: int | None = None
+) -> list[ScoreRow]:
+    """Answered surveys of ``kind`` grouped by agent, department or month of the answer:
+    count, average, low scores (at most ``low``, by default the survey settings') and, for
+    NPS, promoters and detractors. One query."""
+    if low is None:
+        low = low_limit(kind)
     answered = surveys.filter(kind=kind, answered_at__isnull=False)
     if by == "month":
         answered = answered.annotate(

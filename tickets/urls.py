@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tickets import views
+from tickets import satisfaction, views
 
 app_name = "tickets"
 
@@ -10,6 +10,7 @@ urlpatterns = [
     path("new/customers/", views.intake_customer_search, name="intake_search"),
     path("new/customer/", views.intake_customer_pick, name="intake_pick"),
     path("assign/", views.ticket_bulk_assign, name="bulk_assign"),
+    path("satisfaction/", satisfaction.satisfaction_report, name="satisfaction"),
     path("<int:pk>/", views.ticket_detail, name="detail"),
     path("<int:pk>/take/", views.ticket_take, name="take"),
     path("<int:pk>/move/", views.ticket_move, name="move"),

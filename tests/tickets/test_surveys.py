@@ -243,3 +243,45 @@ class TestRollup:
             Survey.objects.create(kind=Survey.Kind.NPS, sent_at=at, answered_at=at, score=score)
         (row,) = surveys.score_rollup(Survey.objects.all(), kind="nps", by="month")
         assert (row.promoters, row.detractors, row.nps) == (2, 1, 25)
+
+
+class TestSatisfactionPage:
+    def make_answers(self, ticket, agent, count):
+        for index in range(count):
+            Survey.objects.create(
+                kind=Survey.Kind.CSAT,
+                ticket=ticket,
+                customer=ticket.customer,
+                agent=agent,
+                department=ticket.department,
+                sent_at=timezone.now(),
+                answered_at=timezone.now(),
+                score=1 + index % 5,
+            )
+
+    def test_supervisors_see_scores_reps_get_404(
+        self, client_for, ticket, agent, supervisor, charlie
+    ):
+        self.make_answers(ticket, agent, 3)
+        response = client_for(supervisor).get(reverse("tickets:satisfaction"))
+        assert response.status_code == 200
+        assert agent.display_name in response.content.decode()
+        assert client_for(charlie).get(reverse("tickets:satisfaction")).status_code == 404
+
+    def test_the_page_costs_a_fixed_number_of_queries(
+        self, client_for, ticket, agent, supervisor, django_assert_num_queries
+    ):
+        client = client_for(supervisor)
+        url = reverse("tickets:satisfaction")
+        self.make_answers(ticket, agent, 2)
+        client.get(url)
+        # session, user, roles, team tree (visibility); survey settings; three roll-ups;
+        # low scores; the shell's unread-notification count.
+        with django_assert_num_queries(NUM_SATISFACTION_QUERIES):
+            client.get(url)
+        self.make_answers(ticket, agent, 10)
+        with django_assert_num_queries(NUM_SATISFACTION_QUERIES):
+            client.get(url)
+
+
+NUM_SATISFACTION_QUERIES = 10
