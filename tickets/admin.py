@@ -127,3 +127,7 @@ class TicketAdmin(admin.ModelAdmin):
     readonly_fields = ["number", "public_token", "first_responded_at", "resolved_at", "closed_at"]
     exclude = ["contact_phone"]
     inlines = [TicketEventInline, TicketMessageInline, CollaboratorInline, DelayExplanationInline]
+
+
+# The calendar, mailboxes, inbound mail and surveys (tickets/admin_channels.py).
+from tickets import admin_channels  # noqa: E402, F401

@@ -3,6 +3,7 @@
 import pathlib
 
 import pytest
+from django.urls import reverse
 
 from crm.core.models import Attachment
 from customers.models import CustomerCategory
@@ -205,3 +206,38 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+class TestAdmin:
+    def test_admin_pages_load(self, client_for, admin_user, mailbox):
+        client = client_for(admin_user)
+        for name in ["mailbox", "inboundemail", "calendarday", "workinghours", "survey"]:
+            assert client.get(reverse(f"admin:tickets_{name}_changelist")).status_code == 200
+        assert (
+            client.get(reverse("admin:tickets_mailbox_change", args=[mailbox.pk])).status_code
+            == 200
+        )
+
+    def test_an_empty_password_keeps_the_stored_one(self, client_for, admin_user, mailbox):
+        client = client_for(admin_user)
+        response = client.post(
+            reverse("admin:tickets_mailbox_change", args=[mailbox.pk]),
+            {
+                "name": "客服邮箱",
+                "host": "imap.example.com",
+                "port": "993",
+                "use_ssl": "on",
+                "username": "service@company.cn",
+                "password": "",
+                "folder": "INBOX",
+                "address": "service@company.cn",
+                "category": mailbox.category_id,
+                "is_active": "on",
+            },
+        )
+        assert response.status_code == 302
+        mailbox.refresh_from_db()
+        assert mailbox.host == "imap.example.com"
+        assert mailbox.password == "imap-secret"
+        page = client.get(reverse("admin:tickets_mailbox_change", args=[mailbox.pk]))
+        assert "imap-secret" not in page.content.decode()
