@@ -9,6 +9,7 @@ class TicketsConfig(AppConfig):
     def ready(self) -> None:
         from tickets import (  # noqa: F401 - each module registers itself
             demo,
+            demo_surveys,
             events,
             navigation,
             panels,

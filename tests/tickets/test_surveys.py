@@ -285,3 +285,22 @@ class TestSatisfactionPage:
 
 
 NUM_SATISFACTION_QUERIES = 10
+
+
+def test_seed_demo_answers_surveys_on_closed_tickets_once(db, settings, client_for):
+    from django.core.management import call_command
+
+    settings.DEBUG = True
+    call_command("seed_demo")
+    csat = Survey.objects.filter(kind=Survey.Kind.CSAT)
+    assert csat.count() == Ticket.objects.filter(status=Ticket.Status.CLOSED).count()
+    assert csat.filter(score__lte=2).exists()
+    assert csat.filter(answered_at__isnull=True).exists()
+    assert Survey.objects.filter(kind=Survey.Kind.NPS, score__isnull=False).exists()
+    count = Survey.objects.count()
+    call_command("seed_demo")
+    assert Survey.objects.count() == count
+    from crm.accounts.models import User
+
+    page = client_for(User.objects.get(username="supervisor")).get(reverse("tickets:satisfaction"))
+    assert User.objects.get(username="agent1").display_name in page.content.decode()
