@@ -303,13 +303,16 @@ def mailbox_fetch(*, mailbox: Mailbox, limit: int = FETCH_BATCH, timeout: float 
             )
             if status != "OK" or not isinstance(raw, bytes):
                 continue
-            try:
-                record = inbound_raw_process(mailbox=mailbox, raw=raw)
-            except (ValidationError, ValueError):
-                logger.exception("Mailbox %s: message %s could not be filed", mailbox.pk, uid)
-                continue
+            message = parse_message(raw)
+            seen_before = InboundEmail.objects.filter(message_id=message.message_id).exists()
+            if not seen_before:
+                try:
+                    record = inbound_message_process(mailbox=mailbox, message=message)
+                except (ValidationError, ValueError):
+                    logger.exception("Mailbox %s: message %s could not be filed", mailbox.pk, uid)
+                    continue
+                filed += record.outcome != InboundEmail.Outcome.IGNORED
             connection.uid("STORE", uid, "+FLAGS", "(\\Seen)")
-            filed += record.outcome != InboundEmail.Outcome.IGNORED
     finally:
         try:
             connection.logout()

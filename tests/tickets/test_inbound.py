@@ -241,3 +241,137 @@ class TestAdmin:
         assert mailbox.password == "imap-secret"
         page = client.get(reverse("admin:tickets_mailbox_change", args=[mailbox.pk]))
         assert "imap-secret" not in page.content.decode()
+
+
+DOVECOT = pathlib.Path("/usr/sbin/dovecot")
+DOVECOT_CONF = """
+base_dir = {root}/run
+state_dir = {root}/state
+log_path = {root}/dovecot.log
+protocols = imap
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+mail_location = maildir:{root}/mail/%u
+first_valid_uid = 1
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {root}/users
+}}
+userdb {{
+  driver = static
+  args = uid=65534 gid=65534 home={root}/mail/%u
+}}
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service pop3-login {{
+  inet_listener pop3 {{
+    port = 0
+  }}
+}}
+"""
+
+
+@pytest.fixture
+def imap_server():
+    """A real Dovecot IMAP server on a free local port, when Dovecot is installed
+    (``apt-get install dovecot-imapd``) and we may run it (as root, delivering as nobody)."""
+    import os
+    import shutil
+    import socket
+    import subprocess
+    import tempfile
+    import time
+
+    if not DOVECOT.exists():
+        pytest.skip("IMAP reader test needs Dovecot (apt-get install dovecot-imapd): not installed")
+    if os.geteuid() != 0:
+        pytest.skip("IMAP reader test starts Dovecot, which must run as root here")
+    port = _free_port()
+    # Dovecot's auth and mail processes run as other users: pytest's private tmp_path (0700
+    # parents) is out of their reach, so the server gets a folder of its own.
+    tmp_path = pathlib.Path(tempfile.mkdtemp(prefix="crm-dovecot-"))
+    for folder in ("run", "state", "mail"):
+        (tmp_path / folder).mkdir()
+    tmp_path.chmod(0o755)
+    (tmp_path / "mail").chmod(0o777)
+    (tmp_path / "users").write_text("service@company.cn:{PLAIN}imap-secret\n")
+    config = tmp_path / "dovecot.conf"
+    config.write_text(DOVECOT_CONF.format(root=tmp_path, port=port))
+    process = subprocess.Popen([str(DOVECOT), "-F", "-c", str(config)])
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    pytest.skip("Dovecot did not start: " + _log(tmp_path))
+                time.sleep(0.1)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def _log(root: pathlib.Path) -> str:
+    log = root / "dovecot.log"
+    return log.read_text()[-500:] if log.exists() else "no log"
+
+
+def _deliver(port: int, *names: str) -> None:
+    import imaplib
+
+    connection = imaplib.IMAP4("127.0.0.1", port)
+    connection.login("service@company.cn", "imap-secret")
+    for name in names:
+        connection.append("INBOX", None, None, raw(name))
+    connection.logout()
+
+
+def _unseen(port: int) -> int:
+    import imaplib
+
+    connection = imaplib.IMAP4("127.0.0.1", port)
+    connection.login("service@company.cn", "imap-secret")
+    connection.select("INBOX")
+    _status, data = connection.uid("SEARCH", None, "UNSEEN")
+    connection.logout()
+    return len(data[0].split())
+
+
+class TestImapReader:
+    def test_new_mail_is_read_filed_and_marked_seen(self, mailbox, imap_server):
+        mailbox.port = imap_server
+        mailbox.use_ssl = False
+        mailbox.save()
+        _deliver(imap_server, "plain.eml", "gb2312.eml", "attachments.eml")
+        assert inbound.mailboxes_fetch() == 3
+        assert Ticket.objects.filter(channel=Ticket.Channel.EMAIL).count() == 3
+        assert _unseen(imap_server) == 0
+        mailbox.refresh_from_db()
+        assert mailbox.last_error == ""
+        # The same mail delivered again (a redirect, a second copy) files nothing new.
+        _deliver(imap_server, "plain.eml")
+        assert inbound.mailboxes_fetch() == 0
+        assert Ticket.objects.count() == 3
+        assert _unseen(imap_server) == 0
+
+    def test_a_wrong_password_is_recorded_not_raised(self, mailbox, imap_server):
+        mailbox.port = imap_server
+        mailbox.use_ssl = False
+        mailbox.password = "wrong"
+        mailbox.save()
+        assert inbound.mailboxes_fetch() == 0
+        mailbox.refresh_from_db()
+        assert mailbox.last_error
