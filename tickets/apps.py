@@ -8,6 +8,7 @@ class TicketsConfig(AppConfig):
 
     def ready(self) -> None:
         from tickets import (  # noqa: F401 - each module registers itself
+            automation,
             demo,
             demo_surveys,
             events,

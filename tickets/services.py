@@ -219,7 +219,13 @@ def _notify_assigned(ticket: Ticket, by: User | None) -> None:
 def _auto_dispatch(ticket: Ticket, by: User | None) -> None:
     queue_id = ticket.queue_id
     if queue_id is None:
-        return
+        category_queue = ticket.category.routed_queue()
+        if category_queue is None or not category_queue.is_active:
+            return
+        ticket.queue = category_queue
+        ticket.department_id = category_queue.team_id
+        ticket.save(update_fields=["queue", "department"])
+        queue_id = category_queue.pk
     # The queue row is the dispatch lock: concurrent creations pick one after the other.
     queue = ServiceQueue.objects.select_for_update().get(pk=queue_id)
     assignee = dispatch_pick(queue)
@@ -360,6 +366,16 @@ def ticket_redispatch(*, ticket: Ticket, by: User) -> Ticket:
 
 
 @transaction.atomic
+def ticket_dispatch(*, ticket: Ticket, by: User | None = None) -> User | None:
+    """Runs auto-dispatch for a ticket without an assignee (the automation action "assign by
+    the category's queue"); returns who received it, or ``None`` when nobody is on duty."""
+    ticket = Ticket.objects.select_related("category__parent").get(pk=ticket.pk)
+    if ticket.assignee_id is None:
+        _auto_dispatch(ticket, by)
+    return ticket.assignee
+
+
+@transaction.atomic
 def ticket_take(*, ticket: Ticket, by: User) -> Ticket:
     """An agent of the ticket's queue takes an unassigned ticket and starts on it."""
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
@@ -484,9 +500,9 @@ def ticket_confirm_resolution(*, ticket: Ticket, by: User | None = None, note: s
 
 
 @transaction.atomic
-def ticket_change_priority(*, ticket: Ticket, priority: str, by: User) -> Ticket:
+def ticket_change_priority(*, ticket: Ticket, priority: str, by: User | None) -> Ticket:
     """Sets a new priority and recomputes both deadlines from the creation time, keeping the
-    working time already spent paused."""
+    working time already spent paused. ``by=None``: an automation rule."""
     _require_work(ticket, by)
     if priority == ticket.priority:
         return ticket
