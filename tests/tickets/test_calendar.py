@@ -222,3 +222,23 @@ class TestCompanyCalendar:
         from django.utils import timezone
 
         assert calendar.is_working_time(timezone.now())
+
+
+class TestNextYearWarning:
+    def test_admins_are_warned_once_in_december_when_next_year_is_unknown(self, admin_user):
+        from crm.notifications.models import Notification
+
+        assert calendar.warn_missing_next_year(today=datetime.date(2026, 12, 1))
+        assert not calendar.warn_missing_next_year(today=datetime.date(2026, 12, 2))  # once
+        assert (
+            Notification.objects.filter(recipient=admin_user, verb="calendar_year_missing").count()
+            == 1
+        )
+
+    def test_no_warning_outside_december_or_when_the_year_is_entered(self, admin_user):
+        from tickets.models.calendar import CalendarDay
+
+        assert not calendar.warn_missing_next_year(today=datetime.date(2026, 11, 30))
+        assert not calendar.warn_missing_next_year(today=datetime.date(2025, 12, 1))  # 2026 known
+        CalendarDay.objects.create(date=datetime.date(2028, 1, 1), kind=CalendarDay.Kind.HOLIDAY)
+        assert not calendar.warn_missing_next_year(today=datetime.date(2027, 12, 1))
