@@ -93,7 +93,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('message_id', models.CharField(max_length=255, unique=True, verbose_name='Message-ID')),
-                ('from_email', models.EmailField(blank=True, max_length=254, verbose_name='from')),
+                ('from_email', models.EmailField(blank=True, max_length=254, verbose_name='sender')),
                 ('subject', models.CharField(blank=True, max_length=200, verbose_name='subject')),
                 ('outcome', models.CharField(choices=[('created', 'Ticket created'), ('appended', 'Added to a ticket'), ('ignored', 'Ignored')], max_length=20, verbose_name='outcome')),
                 ('note', models.CharField(blank=True, max_length=300, verbose_name='note')),

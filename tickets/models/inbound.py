@@ -64,7 +64,7 @@ class InboundEmail(models.Model):
         verbose_name=_("mailbox"),
     )
     message_id = models.CharField(_("Message-ID"), max_length=255, unique=True)
-    from_email = models.EmailField(_("from"), max_length=254, blank=True)
+    from_email = models.EmailField(_("sender"), max_length=254, blank=True)
     subject = models.CharField(_("subject"), max_length=200, blank=True)
     ticket = models.ForeignKey(
         "tickets.Ticket",
