@@ -243,7 +243,7 @@ def _progress(
         )
         ticket.status = Status.AWAITING
         ticket.resolved_at = ticket.paused_at = resolved
-    if status == Status.CLOSED:
+    if status == Status.CLOSED and ticket.resolved_at is not None:
         closed = min(ticket.resolved_at + datetime.timedelta(days=rng.randint(0, 3)), now)
         messages.append(
             TicketMessage(

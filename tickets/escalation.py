@@ -77,9 +77,10 @@ def warn_before_breach(now: datetime.datetime) -> int:
                 policy = sla_policy_for(ticket.priority, ticket.category)
                 if due - datetime.timedelta(minutes=policy.warn_before_minutes) > now:
                     continue
-                ticket = _claim(ticket_id, column, now)
-                if ticket is None:
+                claimed = _claim(ticket_id, column, now)
+                if claimed is None:
                     continue
+                ticket = claimed
                 TicketEvent.objects.create(
                     ticket=ticket,
                     kind=TicketEvent.Kind.SLA_WARNING,

@@ -57,22 +57,6 @@ class TicketQuerySet(models.QuerySet["Ticket"]):
             | Q(first_responded_at__isnull=True, first_response_due__lte=now)
         )
 
-    def breaching_soon(self, now: datetime.datetime, within: datetime.timedelta) -> TicketQuerySet:
-        """Running tickets with a deadline within ``within`` that has not passed yet."""
-        soon = now + within
-        return (
-            self.running()
-            .filter(
-                Q(resolution_due__gt=now, resolution_due__lte=soon)
-                | Q(
-                    first_responded_at__isnull=True,
-                    first_response_due__gt=now,
-                    first_response_due__lte=soon,
-                )
-            )
-            .exclude(pk__in=self.model.objects.breached(now).values("pk"))
-        )
-
     def with_next_due(self) -> TicketQuerySet:
         """Annotates ``next_due``: the earlier running deadline, for sorting queues."""
         return self.annotate(
