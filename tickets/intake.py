@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.db.models import QuerySet
 
 from crm.accounts.models import User
 from crm.core.attachments import attachment_add
@@ -47,3 +48,9 @@ def customer_files_attach(
         except ValidationError:
             refused.append(upload.name or "")
     return kept, refused
+
+
+def customer_files(ticket: Ticket) -> QuerySet[Attachment]:
+    """The files the customer sent (portal, email): what the status page lists. Files staff
+    attached to the ticket are internal and never shown there."""
+    return Attachment.objects.for_object(ticket).filter(uploaded_by__username=INTAKE_USERNAME)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,10 +18,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
-from crm.core.models import Attachment
 from crm.core.phones import phone_index
 from customers.models import Contact
-from tickets.intake import customer_files_attach
+from tickets.intake import customer_files, customer_files_attach
 from tickets.models import Survey, Ticket, TicketMessage
 from tickets.portal_forms import PortalMessageForm, PortalRequestForm, SurveyForm
 from tickets.services import ticket_confirm_resolution, ticket_create, ticket_message_add
@@ -119,7 +118,7 @@ def _status_page(
     context = {
         "ticket": ticket,
         "messages_public": ticket.public_messages,  # type: ignore[attr-defined]
-        "attachments": Attachment.objects.for_object(ticket),
+        "attachments": customer_files(ticket),
         "form": form or PortalMessageForm(),
         "error": error,
         "survey": survey if survey is not None and survey.is_open(now) else None,
@@ -134,6 +133,20 @@ def _status_page(
 
 def portal_status(request: HttpRequest, token: str) -> HttpResponse:
     return _status_page(request, _ticket_for(token))
+
+
+def portal_file(request: HttpRequest, token: str, pk: int) -> FileResponse:
+    """One of the customer's own files, only through their ticket's link."""
+    ticket = get_object_or_404(Ticket, public_token=token)
+    attachment = get_object_or_404(customer_files(ticket), pk=pk)
+    response = FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.original_name,
+        content_type=attachment.mime_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @require_POST

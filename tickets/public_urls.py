@@ -11,6 +11,7 @@ urlpatterns = [
     path("service/<str:token>/", portal.portal_status, name="status"),
     path("service/<str:token>/messages/", portal.portal_add_information, name="add_information"),
     path("service/<str:token>/confirm/", portal.portal_confirm, name="confirm"),
+    path("service/<str:token>/files/<int:pk>/", portal.portal_file, name="file"),
     path("survey/<str:token>/", portal.survey, name="survey"),
     path("survey/<str:token>/thanks/", portal.survey_thanks, name="survey_thanks"),
 ]

@@ -227,3 +227,43 @@ class TestStatusPage:
         )
         assert response.status_code == 400
         assert not ticket.messages.exists()
+
+
+class TestCustomerFiles:
+    def test_the_customer_downloads_their_file_through_their_link_only(
+        self, client, ticket, category
+    ):
+        from tickets.intake import customer_files_attach
+
+        other = ticket_create(
+            contact_name="陈刚",
+            contact_email="chen@example.com",
+            category=category,
+            description="另一个请求",
+            channel=Ticket.Channel.PORTAL,
+        )
+        (attachment,), _refused = customer_files_attach(
+            ticket=ticket,
+            uploads=[SimpleUploadedFile("截图.pdf", PDF, content_type="application/pdf")],
+        )
+        url = reverse("service:file", args=[ticket.public_token, attachment.pk])
+        assert url in client.get(status_url(ticket)).content.decode()
+        response = client.get(url)
+        assert response.status_code == 200
+        assert b"".join(response.streaming_content) == PDF
+        assert response["X-Content-Type-Options"] == "nosniff"
+        foreign = reverse("service:file", args=[other.public_token, attachment.pk])
+        assert client.get(foreign).status_code == 404
+
+    def test_files_staff_attach_stay_internal(self, client, ticket, agent):
+        from crm.core.attachments import attachment_add
+
+        internal = attachment_add(
+            target=ticket,
+            upload=SimpleUploadedFile("内部报价.pdf", PDF, content_type="application/pdf"),
+            by=agent,
+        )
+        page = client.get(status_url(ticket)).content.decode()
+        assert "内部报价.pdf" not in page
+        url = reverse("service:file", args=[ticket.public_token, internal.pk])
+        assert client.get(url).status_code == 404
