@@ -54,3 +54,41 @@ def customer_files(ticket: Ticket) -> QuerySet[Attachment]:
     """The files the customer sent (portal, email): what the status page lists. Files staff
     attached to the ticket are internal and never shown there."""
     return Attachment.objects.for_object(ticket).filter(uploaded_by__username=INTAKE_USERNAME)
+
+
+RECEIPT_CLAIM_SECONDS = 7 * 24 * 3600
+
+
+def portal_receipt_send(*, ticket_id: int) -> bool:
+    """Emails the customer their request number and private status link, once: the atomic
+    cache claim keeps a repeated task from mailing it twice."""
+    from django.conf import settings
+    from django.core.cache import cache
+    from django.core.mail import EmailMultiAlternatives
+    from django.template.loader import render_to_string
+    from django.urls import reverse
+    from django.utils import translation
+
+    from crm.core.models import CompanySettings
+
+    ticket = Ticket.objects.filter(pk=ticket_id).first()
+    if ticket is None or not ticket.contact_email:
+        return False
+    if not cache.add(f"tickets:portal-receipt:{ticket_id}", 1, RECEIPT_CLAIM_SECONDS):
+        return False
+    context = {
+        "ticket": ticket,
+        "company": CompanySettings.load(),
+        "status_url": settings.SITE_URL.rstrip("/")
+        + reverse("service:status", args=[ticket.public_token]),
+    }
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = " ".join(
+            render_to_string("tickets/emails/portal_receipt-subject.txt", context).split()
+        )
+        text = render_to_string("tickets/emails/portal_receipt-body.txt", context)
+        html = render_to_string("tickets/emails/portal_receipt-body.html", context)
+    message = EmailMultiAlternatives(subject, text, to=[ticket.contact_email])
+    message.attach_alternative(html, "text/html")
+    message.send()
+    return True

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Prefetch
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -48,6 +49,13 @@ def _archive_contact(phone: str, email: str) -> Contact | None:
     return None
 
 
+def _send_receipt(ticket_id: int) -> None:
+    from crm.core.tasks import enqueue
+    from tickets.tasks import send_portal_receipt
+
+    transaction.on_commit(lambda: enqueue(send_portal_receipt, ticket_id))
+
+
 @require_http_methods(["GET", "POST"])
 @ratelimit(key="ip", rate=submit_rate, method="POST", block=False, group="service.submit")
 def portal_submit(request: HttpRequest) -> HttpResponse:
@@ -75,6 +83,7 @@ def portal_submit(request: HttpRequest) -> HttpResponse:
                 form.add_error(None, error)
             else:
                 customer_files_attach(ticket=ticket, uploads=data["attachments"])
+                _send_receipt(ticket.pk)
                 return redirect(reverse("service:status", args=[ticket.public_token]) + "?new=1")
     return render(
         request,

@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.utils import timezone
 
-from tickets import calendar, escalation, inbound, services, surveys
+from tickets import calendar, escalation, inbound, intake, services, surveys
 
 
 @shared_task
@@ -34,3 +34,8 @@ def warn_calendar_year() -> bool:
 @shared_task
 def send_survey(survey_id: int) -> bool:
     return surveys.survey_send(survey_id=survey_id)
+
+
+@shared_task
+def send_portal_receipt(ticket_id: int) -> bool:
+    return intake.portal_receipt_send(ticket_id=ticket_id)

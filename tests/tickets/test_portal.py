@@ -267,3 +267,20 @@ class TestCustomerFiles:
         assert "内部报价.pdf" not in page
         url = reverse("service:file", args=[ticket.public_token, internal.pk])
         assert client.get(url).status_code == 404
+
+
+def test_the_customer_is_emailed_the_number_and_link_once(
+    client, category, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    from tickets.intake import portal_receipt_send
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("service:submit"), form_data(category))
+    ticket = Ticket.objects.get()
+    receipts = [message for message in mail.outbox if ticket.public_token in message.body]
+    assert len(receipts) == 1
+    assert receipts[0].to == ["liuyang@example.com"]
+    assert ticket.number in receipts[0].subject
+    assert not portal_receipt_send(ticket_id=ticket.pk)  # a repeated task sends nothing
