@@ -294,9 +294,9 @@ def mailbox_fetch(*, mailbox: Mailbox, limit: int = FETCH_BATCH, timeout: float 
         status, _data = connection.select(_quoted(mailbox.folder))
         if status != "OK":
             raise imaplib.IMAP4.error(f"Cannot open folder {mailbox.folder!r}")
-        status, data = connection.uid("SEARCH", None, "UNSEEN")
-        uids = (data[0] or b"").split()[:limit] if status == "OK" else []
-        for uid in uids:
+        status, data = connection.uid("SEARCH", "UNSEEN")
+        found = (data[0] or b"").split()[:limit] if status == "OK" else []
+        for uid in (item.decode() for item in found):
             status, parts = connection.uid("FETCH", uid, "(BODY.PEEK[])")
             raw = next(
                 (part[1] for part in parts if isinstance(part, tuple) and len(part) > 1), None

@@ -106,7 +106,7 @@ class PortalRequestForm(HoneypotMixin, forms.Form):
         return category
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if (
             not data.get("contact_phone")
             and not data.get("contact_email")

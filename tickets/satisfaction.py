@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AnonymousUser
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -21,7 +22,7 @@ PERIODS = {"3": 3, "6": 6, "12": 12, "24": 24}
 LOW_ROWS = 20
 
 
-def may_see_satisfaction(user: User) -> bool:
+def may_see_satisfaction(user: User | AnonymousUser) -> bool:
     if not user.is_authenticated:
         return False
     # Roles only (cached on the user): the sidebar asks on every page.

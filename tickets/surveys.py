@@ -248,8 +248,9 @@ def supervisor_for(survey: Survey) -> User | None:
 
 def _head_above(team: Team | None, *, skip: User | None = None) -> User | None:
     while team is not None:
-        if team.head_id and team.head_id != getattr(skip, "pk", None) and team.head.is_active:
-            return team.head
+        head = team.head if team.head_id else None
+        if head is not None and head.pk != getattr(skip, "pk", None) and head.is_active:
+            return head
         team = team.parent
     return None
 
@@ -261,7 +262,7 @@ def _follow_up(survey: Survey, now: datetime.datetime) -> None:
     if supervisor is None:
         return
     task: FollowUpTask | None = None
-    if survey.customer_id:
+    if survey.customer is not None:
         if survey.kind == Survey.Kind.CSAT and survey.ticket:
             title = _("Low satisfaction (%(score)s★) on ticket %(number)s: call the customer") % {
                 "score": survey.score,
@@ -281,7 +282,8 @@ def _follow_up(survey: Survey, now: datetime.datetime) -> None:
         )
         survey.followup_task = task
         survey.save(update_fields=["followup_task"])
-    url = survey.ticket.get_absolute_url() if survey.ticket else survey.customer.get_absolute_url()
+    target = survey.ticket or survey.customer
+    url = target.get_absolute_url() if target is not None else ""
     notify(
         [supervisor],
         "survey_low_score",

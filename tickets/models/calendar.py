@@ -54,8 +54,8 @@ class WorkingHours(models.Model):
     def clean(self) -> None:
         if (self.lunch_start is None) != (self.lunch_end is None):
             raise ValidationError(_("Give both ends of the lunch break, or neither."))
-        times = [self.day_start, self.lunch_start, self.lunch_end, self.day_end]
-        times = [value for value in times if value is not None]
+        given = [self.day_start, self.lunch_start, self.lunch_end, self.day_end]
+        times = [value for value in given if value is not None]
         if any(later <= earlier for earlier, later in itertools.pairwise(times)):
             raise ValidationError(
                 _("Working hours must run in order: start, lunch break, end, within one day.")
