@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Max, Q
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -36,7 +36,7 @@ from tickets.forms import (
     PriorityForm,
     service_staff,
 )
-from tickets.models import Collaborator, QueueAgent, SLAPolicy, Ticket, TicketMessage
+from tickets.models import QueueAgent, SLAPolicy, Ticket, TicketMessage
 
 QUEUES: dict[str, Any] = {
     "mine": gettext_lazy("My tickets"),
@@ -458,9 +458,9 @@ def collaborator_add(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def collaborator_done(request: HttpRequest, pk: int, collaborator_pk: int) -> HttpResponse:
     ticket = get_visible_or_404(Ticket, request.user, pk=pk)
-    collaborator = ticket.collaborators.filter(pk=collaborator_pk).first()
-    if collaborator is None:
-        raise Collaborator.DoesNotExist
+    collaborator = get_object_or_404(
+        ticket.collaborators.select_related("user"), pk=collaborator_pk
+    )
     services.collaborator_complete(collaborator=collaborator, by=request.user)
     return redirect(ticket)
 

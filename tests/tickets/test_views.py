@@ -235,3 +235,24 @@ def test_the_home_panel_lists_my_open_tickets(client_for, agent, ticket):
     response = client_for(agent).get(reverse("home"))
     assert 'data-testid="home-tickets"' in response.text
     assert ticket.number in response.text
+
+
+def test_a_collaborator_from_sales_sees_the_ticket_and_finishes_their_task(
+    client_for, agent, alice, ticket
+):
+    client = client_for(alice)
+    assert client.get(reverse("tickets:detail", args=[ticket.pk])).status_code == 404
+    collaborator = services.collaborator_add(
+        ticket=ticket,
+        user=alice,
+        task="确认合同条款",
+        due_at=ticket.resolution_due,
+        by=agent,
+    )
+    response = client.get(reverse("tickets:detail", args=[ticket.pk]))
+    assert "确认合同条款" in response.text
+    other = reverse("tickets:collaborator_done", args=[ticket.pk, collaborator.pk + 1000])
+    assert client.post(other).status_code == 404
+    client.post(reverse("tickets:collaborator_done", args=[ticket.pk, collaborator.pk]))
+    collaborator.refresh_from_db()
+    assert collaborator.done_at is not None
