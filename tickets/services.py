@@ -242,6 +242,25 @@ def _auto_dispatch(ticket: Ticket, by: User | None) -> None:
     _notify_assigned(ticket, by)
 
 
+def can_manage_queue(queue: ServiceQueue, user: User) -> bool:
+    """Admins, and supervisors or heads whose department covers the queue's team."""
+    if user.is_superuser or user.has_role(Role.ADMIN):
+        return True
+    return is_supervisor(user) and queue.team_id in user.visibility.team_ids
+
+
+@transaction.atomic
+def queue_agent_set_duty(*, member: QueueAgent, on_duty: bool, by: User) -> QueueAgent:
+    """Puts an agent on or off duty (在岗) in a queue: only agents on duty receive dispatch.
+    Agents switch themselves; supervisors anyone in their department's queues."""
+    if by.pk != member.user_id and not can_manage_queue(member.queue, by):
+        raise PermissionDenied
+    if member.on_duty != on_duty:
+        member.on_duty = on_duty
+        member.save(update_fields=["on_duty"])
+    return member
+
+
 # --- intake ------------------------------------------------------------------------------------
 
 

@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from crm.accounts.models import User
+from crm.accounts.models import Leave, User
 from crm.accounts.roles import Level, Role
 from crm.core.models import Attachment
 from crm.core.visibility import get_visible_or_404
@@ -36,7 +36,7 @@ from tickets.forms import (
     PriorityForm,
     service_staff,
 )
-from tickets.models import QueueAgent, SLAPolicy, Ticket, TicketMessage
+from tickets.models import QueueAgent, ServiceQueue, SLAPolicy, Ticket, TicketMessage
 
 QUEUES: dict[str, Any] = {
     "mine": gettext_lazy("My tickets"),
@@ -479,3 +479,50 @@ def delay_explanation(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as failure:
             error = failure
     return _done(request, ticket, error)
+
+
+# --- duty ----------------------------------------------------------------------------------------
+
+
+def _duty_queues(user: User) -> Any:
+    queues = ServiceQueue.objects.filter(is_active=True).select_related("team")
+    if user.is_superuser or user.visibility.level == Level.ALL:
+        return queues
+    return queues.filter(Q(team_id__in=user.visibility.team_ids) | Q(members__user=user)).distinct()
+
+
+@login_required
+def duty(request: HttpRequest) -> HttpResponse:
+    """Who is on duty in each queue the user works in or supervises, with their open load."""
+    _require_staff(request.user)
+    today = timezone.localdate()
+    queues = list(
+        _duty_queues(request.user).prefetch_related(
+            Prefetch(
+                "members",
+                queryset=QueueAgent.objects.select_related("user").annotate(
+                    open_count=Count(
+                        "user__assigned_tickets",
+                        filter=~Q(user__assigned_tickets__status=Ticket.Status.CLOSED),
+                    ),
+                    on_leave=Exists(Leave.objects.on(today).filter(user_id=OuterRef("user_id"))),
+                ),
+            )
+        )
+    )
+    for queue in queues:
+        queue.manageable = services.can_manage_queue(queue, request.user)  # type: ignore[attr-defined]
+    return render(request, "tickets/duty.html", {"queues": queues})
+
+
+@login_required
+@require_POST
+def duty_set(request: HttpRequest, member_pk: int) -> HttpResponse:
+    member = get_object_or_404(
+        QueueAgent.objects.select_related("queue").filter(queue__in=_duty_queues(request.user)),
+        pk=member_pk,
+    )
+    services.queue_agent_set_duty(
+        member=member, on_duty=request.POST.get("on_duty") == "1", by=request.user
+    )
+    return redirect("tickets:duty")
