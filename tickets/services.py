@@ -614,6 +614,7 @@ def reply_email_send(*, message_id: int) -> bool:
     from django.conf import settings
     from django.core.mail import EmailMultiAlternatives
     from django.template.loader import render_to_string
+    from django.urls import reverse
     from django.utils import translation
 
     from crm.core.models import CompanySettings
@@ -631,7 +632,8 @@ def reply_email_send(*, message_id: int) -> bool:
         "ticket": ticket,
         "message": message,
         "company": CompanySettings.load(),
-        "status_url": settings.SITE_URL.rstrip("/") + f"/service/{ticket.public_token}/",
+        "status_url": settings.SITE_URL.rstrip("/")
+        + reverse("service:status", args=[ticket.public_token]),
     }
     with translation.override(settings.LANGUAGE_CODE):
         subject = " ".join(render_to_string("tickets/emails/reply-subject.txt", context).split())
