@@ -1,5 +1,8 @@
 from django.contrib import admin
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html_join
+from django.utils.translation import gettext_lazy as _
 
 from tickets.models import (
     Collaborator,
@@ -65,6 +68,24 @@ class SLAPolicyAdmin(admin.ModelAdmin):
 @admin.register(DeskSettings)
 class DeskSettingsAdmin(admin.ModelAdmin):
     list_display = ["__str__", "delay_explanation_after_days", "email_public_replies"]
+    fields = ["delay_explanation_after_days", "email_public_replies", "related_settings"]
+    readonly_fields = ["related_settings"]
+
+    @admin.display(description=_("Related settings"))
+    def related_settings(self, obj: DeskSettings) -> str:
+        """The other pages that shape the desk: SLA clocks run on the business calendar."""
+        links = [
+            ("admin:tickets_workinghours_changelist", _("Working hours")),
+            ("admin:tickets_calendarday_changelist", _("Holidays and make-up workdays")),
+            ("admin:tickets_slapolicy_changelist", _("SLA policies")),
+            ("admin:tickets_servicequeue_changelist", _("Service queues")),
+            ("admin:tickets_ticketcategory_changelist", _("Ticket categories")),
+        ]
+        return format_html_join(
+            " · ",
+            '<a href="{}">{}</a>',
+            ((reverse(name), label) for name, label in links),
+        )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return not DeskSettings.objects.exists()

@@ -256,3 +256,28 @@ def test_a_collaborator_from_sales_sees_the_ticket_and_finishes_their_task(
     client.post(reverse("tickets:collaborator_done", args=[ticket.pk, collaborator.pk]))
     collaborator.refresh_from_db()
     assert collaborator.done_at is not None
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "admin:tickets_ticket_changelist",
+        "admin:tickets_ticketcategory_changelist",
+        "admin:tickets_slapolicy_changelist",
+        "admin:tickets_servicequeue_changelist",
+    ],
+)
+def test_the_admin_pages_open(client_for, admin_user, ticket, name):
+    client = client_for(admin_user)
+    assert client.get(reverse(name)).status_code == 200
+    change = reverse("admin:tickets_ticket_change", args=[ticket.pk])
+    assert client.get(change).status_code == 200
+
+
+def test_the_desk_settings_link_the_business_calendar(client_for, admin_user):
+    from tickets.models import DeskSettings
+
+    url = reverse("admin:tickets_desksettings_change", args=[DeskSettings.load().pk])
+    response = client_for(admin_user).get(url)
+    assert reverse("admin:tickets_workinghours_changelist") in response.text
+    assert reverse("admin:tickets_slapolicy_changelist") in response.text
