@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "crm.automation",
     "customers",
     "followups",
+    "tickets",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -317,6 +318,9 @@ DEMO_PASSWORD = env_str("DEMO_PASSWORD", "crm-demo-2026")
 LEAD_CAPTURE_RATE = env_str("LEAD_CAPTURE_RATE", "10/m")
 LEAD_API_RATE_PER_IP = env_str("LEAD_API_RATE_PER_IP", "30/m")
 LEAD_API_RATE_PER_KEY = env_str("LEAD_API_RATE_PER_KEY", "60/m")
+# Public service portal: new requests, and messages / confirmations on status links, per IP.
+SERVICE_PORTAL_RATE = env_str("SERVICE_PORTAL_RATE", "5/m")
+SERVICE_PORTAL_FOLLOW_UP_RATE = env_str("SERVICE_PORTAL_FOLLOW_UP_RATE", "20/m")
 # Customer import and export.
 CUSTOMER_IMPORT_SYNC_MAX_ROWS = env_int("CUSTOMER_IMPORT_SYNC_MAX_ROWS", 10000)
 CUSTOMER_IMPORT_REQUEST_SECONDS = env_int("CUSTOMER_IMPORT_REQUEST_SECONDS", 20)

@@ -12,6 +12,8 @@ urlpatterns = [
     path("approvals/", include("crm.approvals.urls")),
     path("customers/", include("customers.urls")),
     path("followups/", include("followups.urls")),
+    path("tickets/", include("tickets.urls")),
+    path("", include("tickets.public_urls")),
     path("", include("customers.public_urls")),
     path("attachments/<int:pk>/", core_views.attachment_download, name="attachment_download"),
     path("branding/logo/", core_views.company_logo, name="company_logo"),

@@ -10,6 +10,8 @@ def nav_keys(html: str) -> list[str]:
     return re.findall(r'data-nav="([\w-]+)"', html)
 
 
+# The service desk adds "tickets" (service roles, analysts, admins) and its satisfaction
+# report "tickets_satisfaction" (supervisors, managers, analysts, admins).
 @pytest.mark.parametrize(
     ("who", "expected"),
     [
@@ -23,20 +25,30 @@ def nav_keys(html: str) -> list[str]:
                 "home",
                 "followups",
                 "followups_calendar",
+                "tickets_satisfaction",
                 "customers",
                 "customer_import",
                 "notifications",
                 "approvals",
             ],
         ),
-        ("agent", ["home", "notifications", "approvals"]),
-        ("analyst", ["home", "customers", "notifications", "approvals"]),
+        ("agent", ["home", "tickets", "notifications", "approvals"]),
+        (
+            "supervisor",
+            ["home", "tickets", "tickets_satisfaction", "notifications", "approvals"],
+        ),
+        (
+            "analyst",
+            ["home", "tickets", "tickets_satisfaction", "customers", "notifications", "approvals"],
+        ),
         (
             "admin_user",
             [
                 "home",
                 "followups",
                 "followups_calendar",
+                "tickets",
+                "tickets_satisfaction",
                 "customers",
                 "customer_import",
                 "notifications",

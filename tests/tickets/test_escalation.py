@@ -1,0 +1,67 @@
+"""The SLA sweep: a warning to the assignee before a deadline, and on a breach the department
+head is told and ``ticket.sla_breached`` emitted — each once, however often the sweep runs."""
+
+import datetime
+
+import pytest
+
+from crm.core.models import DomainEvent
+from crm.notifications.models import Notification
+from tickets import escalation, services
+from tickets.models import Ticket, TicketEvent
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_warns_the_assignee_once_before_the_first_response_deadline(monday, make_ticket, agent):
+    ticket = make_ticket(priority=Ticket.Priority.URGENT)  # respond by 12:00, warn 30 min before
+    monday.move_to(ticket.first_response_due - datetime.timedelta(minutes=45))
+    assert escalation.sla_sweep(now=now()) == 0
+    monday.move_to(ticket.first_response_due - datetime.timedelta(minutes=20))
+    assert escalation.sla_sweep(now=now()) == 1
+    assert escalation.sla_sweep(now=now()) == 0
+    assert Notification.objects.filter(recipient=agent, verb="ticket_sla_warning").count() == 1
+
+
+def test_a_breach_reaches_the_department_head_once_and_emits_the_event(
+    monday, make_ticket, agent, supervisor
+):
+    ticket = make_ticket(priority=Ticket.Priority.URGENT)
+    monday.move_to(ticket.first_response_due + datetime.timedelta(minutes=1))
+    escalation.sla_sweep(now=now())
+    escalation.sla_sweep(now=now())
+    assert (
+        Notification.objects.filter(recipient=supervisor, verb="ticket_sla_breached").count() == 1
+    )
+    assert Notification.objects.filter(recipient=agent, verb="ticket_sla_breached").count() == 1
+    breaches = DomainEvent.objects.filter(name="ticket.sla_breached", object_id=ticket.pk)
+    assert breaches.count() == 1
+    assert breaches.get().payload["deadline"] == "response"
+    assert ticket.events.filter(kind=TicketEvent.Kind.SLA_BREACH).count() == 1
+
+
+def test_an_answered_or_paused_ticket_is_not_escalated(monday, make_ticket, agent):
+    answered = make_ticket(priority=Ticket.Priority.URGENT)
+    services.ticket_message_add(ticket=answered, body="收到", kind="reply", by=agent)
+    paused = make_ticket(priority=Ticket.Priority.URGENT)
+    services.ticket_move(ticket=paused, status=Ticket.Status.PROCESSING, by=agent)
+    services.ticket_move(ticket=paused, status=Ticket.Status.AWAITING, by=agent)
+    monday.move_to(answered.first_response_due + datetime.timedelta(hours=1))
+    assert escalation.sla_sweep(now=now()) == 0
+
+
+def test_a_deadline_pushed_back_may_warn_again(monday, make_ticket, agent):
+    ticket = make_ticket(priority=Ticket.Priority.URGENT)
+    monday.move_to(ticket.first_response_due + datetime.timedelta(minutes=1))
+    assert escalation.sla_sweep(now=now()) == 1
+    services.ticket_change_priority(ticket=ticket, priority=Ticket.Priority.NORMAL, by=agent)
+    ticket.refresh_from_db()
+    assert ticket.response_breached_at is None
+    monday.move_to(ticket.first_response_due + datetime.timedelta(minutes=1))
+    assert escalation.sla_sweep(now=now()) >= 1
+
+
+def now() -> datetime.datetime:
+    from django.utils import timezone
+
+    return timezone.now()

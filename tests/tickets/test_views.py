@@ -1,0 +1,283 @@
+"""The desk screens: queues, intake, the ticket and its actions. Scope (charlie gets 404 on
+every ticket URL) and pinned query counts."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+
+from customers.models import Contact, CustomerCategory
+from customers.services import customer_create
+from tickets import services
+from tickets.models import QueueAgent, Ticket, TicketMessage
+
+pytestmark = pytest.mark.django_db
+
+ACTIONS = [
+    ("tickets:take", {}),
+    ("tickets:move", {"status": "processing"}),
+    ("tickets:message", {"kind": "reply", "body": "你好"}),
+    ("tickets:assign", {"assignee": "0"}),
+    ("tickets:redispatch", {}),
+    ("tickets:priority", {"priority": "urgent"}),
+    ("tickets:collaborator_add", {"task": "x", "due_at": "2030-01-01T10:00"}),
+    ("tickets:delay", {"reason": "x", "new_date": "2030-01-01"}),
+]
+
+
+@pytest.fixture
+def ticket(monday, make_ticket):
+    return make_ticket()
+
+
+def test_charlie_gets_404_on_every_ticket_url(client_for, charlie, ticket, agent):
+    collaborator = services.collaborator_add(
+        ticket=ticket,
+        user=agent.__class__.objects.create(username="helper"),
+        task="核对账单",
+        due_at=ticket.resolution_due,
+        by=agent,
+    )
+    client = client_for(charlie)
+    assert client.get(reverse("tickets:detail", args=[ticket.pk])).status_code == 404
+    for name, data in ACTIONS:
+        response = client.post(reverse(name, args=[ticket.pk]), data)
+        assert response.status_code == 404, name
+    done = reverse("tickets:collaborator_done", args=[ticket.pk, collaborator.pk])
+    assert client.post(done).status_code == 404
+
+
+def test_a_sales_rep_cannot_open_the_intake(client_for, charlie):
+    client = client_for(charlie)
+    assert client.get(reverse("tickets:create")).status_code == 403
+    assert client.get(reverse("tickets:intake_search"), {"q": "杭州"}).status_code == 403
+
+
+def test_the_queue_list_shows_only_what_the_user_may_see(client_for, charlie, ticket, agent):
+    assert ticket.number not in client_for(charlie).get(reverse("tickets:list")).text
+    response = client_for(agent).get(reverse("tickets:list"))
+    assert ticket.number in response.text
+
+
+def make_many(make_ticket, count):
+    for index in range(count):
+        make_ticket(description=f"问题{index}", priority="urgent" if index % 2 else "normal")
+
+
+@pytest.mark.parametrize("tab", ["mine", "queue", "unassigned", "soon", "breached", "closed"])
+def test_queue_pages_issue_a_fixed_number_of_queries(
+    client_for, supervisor, agent, monday, make_ticket, django_assert_num_queries, tab
+):
+    client = client_for(supervisor)
+    url = reverse("tickets:list") + f"?queue={tab}"
+    make_many(make_ticket, 2)
+    client.get(url)
+    # session, user, groups (roles), team tree (visibility), widest warning threshold, tab
+    # counts, rows, unread notifications badge, service staff for bulk assignment
+    with django_assert_num_queries(9):
+        client.get(url)
+    make_many(make_ticket, 8)
+    with django_assert_num_queries(9):
+        response = client.get(url)
+    assert response.status_code == 200
+
+
+def test_the_htmx_refresh_renders_the_queue_alone(client_for, agent, ticket):
+    response = client_for(agent).get(reverse("tickets:list"), HTTP_HX_REQUEST="true")
+    assert "<html" not in response.text
+    assert ticket.number in response.text
+
+
+def test_breached_tickets_are_highlighted(client_for, supervisor, ticket, monday):
+    monday.move_to(ticket.first_response_due + datetime.timedelta(minutes=1))
+    response = client_for(supervisor).get(reverse("tickets:list") + "?queue=breached")
+    assert 'data-breached="true"' in response.text
+    assert ticket.number in response.text
+
+
+def test_the_detail_issues_a_fixed_number_of_queries(
+    client_for, agent, ticket, django_assert_num_queries
+):
+    client = client_for(agent)
+    url = reverse("tickets:detail", args=[ticket.pk])
+    for index in range(2):
+        services.ticket_message_add(ticket=ticket, body=f"回复{index}", kind="reply", by=agent)
+    client.get(url)
+    with django_assert_num_queries(expected := _count(client, url)):
+        client.get(url)
+    for index in range(6):
+        services.ticket_message_add(ticket=ticket, body=f"备注{index}", kind="note", by=agent)
+    with django_assert_num_queries(expected):
+        client.get(url)
+
+
+def _count(client, url):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as context:
+        client.get(url)
+    return len(context.captured_queries)
+
+
+def test_an_agent_takes_replies_and_resolves(client_for, agent, queue, make_ticket, monday):
+    QueueAgent.objects.filter(queue=queue).update(on_duty=False)
+    ticket = make_ticket()
+    client = client_for(agent)
+    client.post(reverse("tickets:take", args=[ticket.pk]))
+    response = client.post(
+        reverse("tickets:message", args=[ticket.pk]),
+        {"kind": "reply", "body": "已为您安排工程师"},
+        follow=True,
+    )
+    assert "已为您安排工程师" in response.text
+    client.post(reverse("tickets:move", args=[ticket.pk]), {"status": "awaiting"})
+    ticket.refresh_from_db()
+    assert ticket.assignee == agent
+    assert ticket.status == Ticket.Status.AWAITING
+    assert ticket.messages.get().kind == TicketMessage.Kind.REPLY
+
+
+def test_a_refused_move_is_a_message_not_an_error(client_for, agent, ticket):
+    response = client_for(agent).post(
+        reverse("tickets:move", args=[ticket.pk]), {"status": "awaiting"}, follow=True
+    )
+    assert response.status_code == 200
+    assert "cannot go from" in response.text
+
+
+def test_an_empty_reply_is_refused_with_a_message(client_for, agent, ticket):
+    response = client_for(agent).post(
+        reverse("tickets:message", args=[ticket.pk]), {"kind": "reply", "body": " "}, follow=True
+    )
+    assert response.status_code == 200
+    assert not ticket.messages.exists()
+
+
+def test_an_agent_logs_a_call_with_a_new_contact(client_for, agent, category, alice, monday):
+    customer = customer_create(
+        by=alice,
+        owner=alice,
+        name="杭州示例科技有限公司",
+        category=CustomerCategory.objects.get(name="企业客户"),
+    )
+    client = client_for(agent)
+    found = client.get(reverse("tickets:intake_search"), {"q": "杭州示例"})
+    assert "杭州示例科技有限公司" in found.text
+    picked = client.get(reverse("tickets:intake_pick"), {"customer": customer.pk})
+    assert "杭州示例科技有限公司" in picked.text
+    response = client.post(
+        reverse("tickets:create"),
+        {
+            "customer": customer.pk,
+            "contact": "",
+            "contact_name": "李经理",
+            "contact_phone": "13900001111",
+            "contact_email": "li@example.com",
+            "channel": "phone",
+            "category": category.pk,
+            "priority": "",
+            "subject": "",
+            "description": "打印机卡纸",
+        },
+    )
+    ticket = Ticket.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == ticket.get_absolute_url()
+    assert ticket.customer == customer
+    assert ticket.contact == Contact.objects.get(customer=customer, name="李经理")
+    assert ticket.channel == "phone"
+    assert ticket.created_by == agent
+
+
+def test_the_intake_form_explains_what_is_missing(client_for, agent, category):
+    response = client_for(agent).post(
+        reverse("tickets:create"), {"channel": "phone", "category": category.pk}
+    )
+    assert response.status_code == 200
+    assert "Choose a contact or type the caller" in response.text
+    assert not Ticket.objects.exists()
+
+
+def test_a_supervisor_bulk_assigns(client_for, supervisor, agent, agent2, make_ticket, monday):
+    tickets = [make_ticket() for _ in range(3)]
+    client = client_for(supervisor)
+    client.post(
+        reverse("tickets:bulk_assign"),
+        {"tickets": [ticket.pk for ticket in tickets], "assignee": agent2.pk},
+    )
+    assert set(Ticket.objects.values_list("assignee", flat=True)) == {agent2.pk}
+
+
+def test_an_agent_cannot_bulk_assign(client_for, agent, agent2, ticket):
+    response = client_for(agent).post(
+        reverse("tickets:bulk_assign"), {"tickets": [ticket.pk], "assignee": agent2.pk}
+    )
+    assert response.status_code == 403
+
+
+def test_the_customer_page_shows_its_tickets(client_for, supervisor, make_ticket, alice, monday):
+    customer = customer_create(
+        by=alice,
+        owner=alice,
+        name="宁波测试有限公司",
+        category=CustomerCategory.objects.get(name="企业客户"),
+    )
+    ticket = make_ticket(customer=customer)
+    from tickets.panels import customer_panel
+
+    panel = customer_panel(customer, supervisor)
+    assert list(panel["tickets"]) == [ticket]
+    assert panel["open_count"] == 1
+
+
+def test_the_home_panel_lists_my_open_tickets(client_for, agent, ticket):
+    response = client_for(agent).get(reverse("home"))
+    assert 'data-testid="home-tickets"' in response.text
+    assert ticket.number in response.text
+
+
+def test_a_collaborator_from_sales_sees_the_ticket_and_finishes_their_task(
+    client_for, agent, alice, ticket
+):
+    client = client_for(alice)
+    assert client.get(reverse("tickets:detail", args=[ticket.pk])).status_code == 404
+    collaborator = services.collaborator_add(
+        ticket=ticket,
+        user=alice,
+        task="确认合同条款",
+        due_at=ticket.resolution_due,
+        by=agent,
+    )
+    response = client.get(reverse("tickets:detail", args=[ticket.pk]))
+    assert "确认合同条款" in response.text
+    other = reverse("tickets:collaborator_done", args=[ticket.pk, collaborator.pk + 1000])
+    assert client.post(other).status_code == 404
+    client.post(reverse("tickets:collaborator_done", args=[ticket.pk, collaborator.pk]))
+    collaborator.refresh_from_db()
+    assert collaborator.done_at is not None
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "admin:tickets_ticket_changelist",
+        "admin:tickets_ticketcategory_changelist",
+        "admin:tickets_slapolicy_changelist",
+        "admin:tickets_servicequeue_changelist",
+    ],
+)
+def test_the_admin_pages_open(client_for, admin_user, ticket, name):
+    client = client_for(admin_user)
+    assert client.get(reverse(name)).status_code == 200
+    change = reverse("admin:tickets_ticket_change", args=[ticket.pk])
+    assert client.get(change).status_code == 200
+
+
+def test_the_desk_settings_link_the_business_calendar(client_for, admin_user):
+    from tickets.models import DeskSettings
+
+    url = reverse("admin:tickets_desksettings_change", args=[DeskSettings.load().pk])
+    response = client_for(admin_user).get(url)
+    assert reverse("admin:tickets_workinghours_changelist") in response.text
+    assert reverse("admin:tickets_slapolicy_changelist") in response.text

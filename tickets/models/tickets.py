@@ -1,0 +1,403 @@
+"""Service tickets (服务工单), their log, messages, collaborators and delay explanations."""
+
+from __future__ import annotations
+
+import datetime
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import Truncator
+from django.utils.translation import gettext_lazy as _
+
+from crm.accounts.models import Team
+from crm.accounts.roles import Level
+from crm.core.fields import EncryptedTextField
+from customers.models import Contact, Customer
+from tickets.models.config import Priority, QueueAgent, ServiceQueue, TicketCategory
+
+
+def new_public_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class TicketQuerySet(models.QuerySet["Ticket"]):
+    def visible_to(self, user) -> TicketQuerySet:  # type: ignore[no-untyped-def]
+        """Agents: tickets assigned to them, in their queues, or where they collaborate;
+        supervisors and department heads: their department's; analysts and admins: all."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        visibility = user.visibility
+        if visibility.level == Level.ALL:
+            return self.all()
+        scope = (
+            Q(assignee=user)
+            | Q(queue_id__in=QueueAgent.objects.filter(user=user).values("queue_id"))
+            | Q(pk__in=Collaborator.objects.filter(user=user).values("ticket_id"))
+        )
+        if visibility.team_ids:
+            scope |= Q(department_id__in=visibility.team_ids) | Q(
+                assignee__team_id__in=visibility.team_ids
+            )
+        return self.filter(scope)
+
+    def open(self) -> TicketQuerySet:
+        return self.exclude(status=Ticket.Status.CLOSED)
+
+    def running(self) -> TicketQuerySet:
+        """Tickets whose SLA clocks run: not awaiting the customer, not closed."""
+        return self.filter(status__in=Ticket.RUNNING)
+
+    def breached(self, now: datetime.datetime) -> TicketQuerySet:
+        return self.running().filter(
+            Q(resolution_due__lte=now)
+            | Q(first_responded_at__isnull=True, first_response_due__lte=now)
+        )
+
+    def with_next_due(self) -> TicketQuerySet:
+        """Annotates ``next_due``: the earlier running deadline, for sorting queues."""
+        return self.annotate(
+            next_due=models.Case(
+                models.When(
+                    first_responded_at__isnull=True,
+                    first_response_due__lt=models.F("resolution_due"),
+                    then=models.F("first_response_due"),
+                ),
+                default=models.F("resolution_due"),
+            )
+        )
+
+
+class Ticket(models.Model):
+    """服务工单: a consultation, complaint or suggestion from a customer."""
+
+    class Status(models.TextChoices):
+        NEW = "new", _("New")
+        PROCESSING = "processing", _("Processing")
+        AWAITING = "awaiting", _("Awaiting customer confirmation")
+        CLOSED = "closed", _("Closed")
+
+    class Channel(models.TextChoices):
+        PORTAL = "portal", _("Service portal")
+        PHONE = "phone", _("Phone")
+        EMAIL = "email", _("Email")
+        CHAT = "chat", _("Online chat")
+        VISIT = "visit", _("Visit")
+
+    Priority = Priority
+
+    # The status flow; reopening is closed → processing.
+    TRANSITIONS: dict[str, frozenset[str]] = {
+        Status.NEW: frozenset({Status.PROCESSING, Status.CLOSED}),
+        Status.PROCESSING: frozenset({Status.AWAITING, Status.CLOSED}),
+        Status.AWAITING: frozenset({Status.PROCESSING, Status.CLOSED}),
+        Status.CLOSED: frozenset({Status.PROCESSING}),
+    }
+    RUNNING = (Status.NEW, Status.PROCESSING)
+
+    number = models.CharField(_("number"), max_length=20, unique=True, editable=False)
+    subject = models.CharField(_("subject"), max_length=200)
+    description = models.TextField(_("description"))
+    category = models.ForeignKey(
+        TicketCategory, on_delete=models.PROTECT, related_name="tickets", verbose_name=_("category")
+    )
+    priority = models.CharField(
+        _("priority"), max_length=20, choices=Priority.choices, default=Priority.NORMAL
+    )
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.NEW
+    )
+    customer = models.ForeignKey(
+        Customer,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="tickets",
+        verbose_name=_("customer"),
+    )
+    contact = models.ForeignKey(
+        Contact,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="tickets",
+        verbose_name=_("contact"),
+    )
+    contact_name = models.CharField(_("contact name"), max_length=100)
+    contact_phone = EncryptedTextField(_("contact phone"), blank=True)
+    contact_email = models.EmailField(_("contact email"), blank=True)
+    queue = models.ForeignKey(
+        ServiceQueue,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="tickets",
+        verbose_name=_("queue"),
+    )
+    department = models.ForeignKey(
+        Team,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="tickets",
+        verbose_name=_("department"),
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_tickets",
+        verbose_name=_("assignee"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("logged by"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    # SLA bookkeeping: deadlines on the business calendar, extended by the time spent paused.
+    first_response_due = models.DateTimeField(_("first response due"))
+    resolution_due = models.DateTimeField(_("resolution due"))
+    first_responded_at = models.DateTimeField(_("first responded at"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    paused_at = models.DateTimeField(_("paused since"), null=True, blank=True)
+    paused_total = models.DurationField(_("working time paused"), default=datetime.timedelta)
+    # Claims of the escalation sweep: set once, so a warning or breach is announced once.
+    response_warned_at = models.DateTimeField(null=True, blank=True, editable=False)
+    response_breached_at = models.DateTimeField(null=True, blank=True, editable=False)
+    resolution_warned_at = models.DateTimeField(null=True, blank=True, editable=False)
+    resolution_breached_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The date promised by the latest delay explanation (延迟说明).
+    explained_until = models.DateField(_("delayed until"), null=True, blank=True)
+    # The status link's secret: long and random, never derived from the number or the id.
+    public_token = models.CharField(
+        max_length=64, unique=True, default=new_public_token, editable=False
+    )
+
+    objects = TicketQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+        indexes = [
+            models.Index(fields=["status", "resolution_due"], name="ticket_status_res_due"),
+            models.Index(fields=["status", "first_response_due"], name="ticket_status_resp_due"),
+            models.Index(fields=["assignee", "status"], name="ticket_assignee_status"),
+            models.Index(fields=["queue", "status"], name="ticket_queue_status"),
+            models.Index(fields=["department", "status"], name="ticket_department_status"),
+            models.Index(fields=["customer", "created_at"], name="ticket_customer_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.subject}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("tickets:detail", args=[self.pk])
+
+    @staticmethod
+    def subject_from(description: str) -> str:
+        first_line = next((line for line in description.splitlines() if line.strip()), "")
+        return Truncator(first_line.strip()).chars(80)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != self.Status.CLOSED
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in self.RUNNING
+
+    def can_move_to(self, status: str) -> bool:
+        return status in self.TRANSITIONS[self.status]
+
+    def next_due(self) -> datetime.datetime:
+        if self.first_responded_at is None and self.first_response_due < self.resolution_due:
+            return self.first_response_due
+        return self.resolution_due
+
+    def is_breached(self, now: datetime.datetime) -> bool:
+        return self.is_running and self.next_due() <= now
+
+    def overdue_by(self, now: datetime.datetime) -> datetime.timedelta:
+        """How long the ticket is past its resolution deadline, or past the end of the date a
+        delay explanation promised; zero when on time or closed."""
+        if not self.is_open:
+            return datetime.timedelta()
+        due = self.resolution_due
+        if self.explained_until is not None:
+            promised = datetime.datetime.combine(
+                self.explained_until + datetime.timedelta(days=1), datetime.time()
+            )
+            due = max(due, timezone.make_aware(promised))
+        return max(now - due, datetime.timedelta())
+
+
+class TicketEvent(models.Model):
+    """The ticket's log (工单日志): each step with who and when; analytics reads these rows."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("Created")
+        STATUS = "status", _("Status changed")
+        ASSIGNED = "assigned", _("Assigned")
+        PRIORITY = "priority", _("Priority changed")
+        COLLABORATOR = "collaborator", _("Collaborator")
+        DELAY = "delay", _("Delay explanation")
+        SLA_WARNING = "sla_warning", _("SLA warning")
+        SLA_BREACH = "sla_breach", _("SLA breached")
+
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="events", verbose_name=_("ticket")
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    from_status = models.CharField(
+        _("from"), max_length=20, choices=Ticket.Status.choices, blank=True
+    )
+    to_status = models.CharField(_("to"), max_length=20, choices=Ticket.Status.choices, blank=True)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("ticket event")
+        verbose_name_plural = _("ticket events")
+        indexes = [models.Index(fields=["ticket", "created_at"], name="ticket_event_ticket_at")]
+
+    def __str__(self) -> str:
+        return f"{self.ticket.number} {self.get_kind_display()}"
+
+
+class TicketMessageQuerySet(models.QuerySet["TicketMessage"]):
+    def public(self) -> TicketMessageQuerySet:
+        """What the customer sees: public replies and their own messages, never notes."""
+        return self.exclude(kind=TicketMessage.Kind.NOTE)
+
+
+class TicketMessage(models.Model):
+    """A message on a ticket: an internal note, a public reply, or the customer's own words."""
+
+    class Kind(models.TextChoices):
+        NOTE = "note", _("Internal note")
+        REPLY = "reply", _("Public reply")
+        CUSTOMER = "customer", _("Customer message")
+
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="messages", verbose_name=_("ticket")
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("author"),
+    )
+    author_name = models.CharField(_("author name"), max_length=100, blank=True)
+    body = models.TextField(_("message"))
+    created_at = models.DateTimeField(_("at"), default=timezone.now)
+    emailed_at = models.DateTimeField(_("emailed at"), null=True, blank=True, editable=False)
+
+    objects = TicketMessageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("ticket message")
+        verbose_name_plural = _("ticket messages")
+        indexes = [models.Index(fields=["ticket", "created_at"], name="ticket_message_ticket_at")]
+
+    def __str__(self) -> str:
+        return Truncator(self.body).chars(60)
+
+    @property
+    def is_public(self) -> bool:
+        return self.kind != self.Kind.NOTE
+
+    @property
+    def sender(self) -> str:
+        if self.author_id and self.author:
+            return self.author.display_name
+        return self.author_name
+
+
+class Collaborator(models.Model):
+    """协作人: someone from another department with their own task and deadline on a ticket."""
+
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="collaborators", verbose_name=_("ticket")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="ticket_collaborations",
+        verbose_name=_("collaborator"),
+    )
+    task = models.CharField(_("task"), max_length=300)
+    due_at = models.DateTimeField(_("deadline"))
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("added by"),
+    )
+    created_at = models.DateTimeField(_("added at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("collaborator")
+        verbose_name_plural = _("collaborators")
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "user"], name="collaborator_unique")
+        ]
+        indexes = [models.Index(fields=["user", "done_at"], name="collaborator_user_done")]
+
+    def __str__(self) -> str:
+        return f"{self.ticket.number} · {self.user}"
+
+
+class DelayExplanation(models.Model):
+    """延迟说明: why a ticket is late and the date its owner now commits to."""
+
+    ticket = models.ForeignKey(
+        Ticket,
+        on_delete=models.CASCADE,
+        related_name="delay_explanations",
+        verbose_name=_("ticket"),
+    )
+    reason = models.TextField(_("reason"))
+    new_date = models.DateField(_("new date"))
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    created_at = models.DateTimeField(_("filed at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("delay explanation")
+        verbose_name_plural = _("delay explanations")
+
+    def __str__(self) -> str:
+        return f"{self.ticket.number} → {self.new_date}"
