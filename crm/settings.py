@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "crm.automation",
     "customers",
     "followups",
+    "opportunities",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

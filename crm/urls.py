@@ -12,6 +12,7 @@ urlpatterns = [
     path("approvals/", include("crm.approvals.urls")),
     path("customers/", include("customers.urls")),
     path("followups/", include("followups.urls")),
+    path("", include("opportunities.urls")),
     path("", include("customers.public_urls")),
     path("attachments/<int:pk>/", core_views.attachment_download, name="attachment_download"),
     path("branding/logo/", core_views.company_logo, name="company_logo"),
