@@ -38,8 +38,8 @@ def board_columns(opportunities: QuerySet[Opportunity]) -> list[Column]:
     totals = (
         opportunities.order_by()
         .values("stage_id")
-        .annotate(count=Count("id"), amount=Sum("amount"))
-        .values_list("stage_id", "count", "amount")
+        .annotate(number=Count("id"), total=Sum("amount"))
+        .values_list("stage_id", "number", "total")
     )
     for stage_id, count, amount in totals:
         if stage_id in columns:

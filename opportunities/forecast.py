@@ -79,7 +79,7 @@ def _open_by(opportunities: QuerySet[Opportunity], key: Any) -> Any:
         opportunities.open()  # type: ignore[attr-defined]
         .order_by()
         .values_list(key, "stage__forecast_category")
-        .annotate(amount=Sum("amount"), weighted=Sum(WEIGHTED))
+        .annotate(total=Sum("amount"), weighted_total=Sum(WEIGHTED))
     )
 
 

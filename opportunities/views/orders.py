@@ -3,11 +3,14 @@ its payment plan and receipts, and the finance view."""
 
 from __future__ import annotations
 
+import datetime
+from decimal import Decimal
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q, Sum
+from django.db.models import Q, QuerySet, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -17,9 +20,10 @@ from django.views.decorators.http import require_POST
 from crm.core.visibility import get_visible_or_404
 from opportunities import services
 from opportunities.forms import InstalmentForm, OrderForm, ReceiptForm
-from opportunities.models import Instalment, Opportunity, Order
+from opportunities.models import Instalment, Opportunity, Order, Receipt
 
 PAGE_SIZE = 25
+ZERO = Decimal(0)
 
 
 @login_required
@@ -112,6 +116,24 @@ def receipt_add(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(order)
 
 
+def payment_totals(orders: QuerySet[Order], today: datetime.date) -> dict[str, Decimal]:
+    """Sums over the orders shown, from the base tables: receipts never exceed their instalment,
+    so what is overdue is the plan due before today less what was received against it."""
+    scope = Order.objects.filter(pk__in=orders.values("pk"))
+    amount = scope.aggregate(total=Sum("amount"))["total"] or ZERO
+    receipts = Receipt.objects.filter(order__in=scope)
+    collected = receipts.aggregate(total=Sum("amount"))["total"] or ZERO
+    due = Instalment.objects.filter(order__in=scope, due_date__lt=today)
+    planned = due.aggregate(total=Sum("amount"))["total"] or ZERO
+    paid = receipts.filter(instalment__due_date__lt=today).aggregate(total=Sum("amount"))["total"]
+    return {
+        "amount": amount,
+        "collected": collected,
+        "outstanding": amount - collected,
+        "overdue": planned - (paid or ZERO),
+    }
+
+
 @login_required
 def finance(request: HttpRequest) -> HttpResponse:
     """财务: every visible order with collected, outstanding and overdue amounts."""
@@ -131,12 +153,7 @@ def finance(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     if query:
         orders = orders.filter(Q(number__icontains=query) | Q(customer__name__icontains=query))
-    totals = orders.order_by().aggregate(
-        amount=Sum("amount"),
-        collected=Sum("collected"),
-        outstanding=Sum("outstanding"),
-        overdue=Sum("overdue"),
-    )
+    totals = payment_totals(orders, today)
     page = Paginator(orders, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"page_obj": page, "totals": totals, "show": show, "q": query}
     return render(request, "opportunities/finance.html", context)
