@@ -8,6 +8,7 @@ class OpportunitiesConfig(AppConfig):
 
     def ready(self) -> None:
         from opportunities import (  # noqa: F401 - each module registers itself
+            demo,
             events,
             navigation,
             panels,
