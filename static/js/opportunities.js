@@ -11,6 +11,8 @@
         group: "pipeline",
         draggable: "[data-move-url]",
         animation: 150,
+        // Pointer events rather than native drag and drop: the same on every browser and touch.
+        forceFallback: true,
         onEnd: (event) => {
           if (event.from === event.to) return;
           const board = event.to.closest("[data-board]");
