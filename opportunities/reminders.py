@@ -22,7 +22,8 @@ from django.db import transaction
 from django.db.models import F, Max, Sum
 from django.db.models.functions import Greatest
 from django.utils import timezone, translation
-from django.utils.translation import gettext
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from crm.accounts.models import User
 from crm.notifications.services import notify
@@ -33,9 +34,19 @@ from opportunities.models import Instalment, Order, Stage, StageVisit
 BATCH = 500
 
 
-def _in_language(user: User, message: str, **values: str) -> str:
+STALE_TITLE = _("Opportunity untouched for %(days)s days in %(stage)s: %(name)s")
+STALE_BODY = _(
+    "%(name)s (%(customer)s) has had no update for %(days)s days. "
+    "Record the next step or move it on."
+)
+OVERDUE_TITLE = _("Payment overdue: ¥%(owed)s on order %(number)s")
+OVERDUE_BODY = _("The instalment of %(customer)s due on %(day)s still owes ¥%(owed)s.")
+
+
+def _in_language(user: User, message: Promise, **values: object) -> str:
+    """The message in the recipient's language; dictionary names (a stage) follow it too."""
     with translation.override(user.language or settings.LANGUAGE_CODE):
-        return gettext(message) % values
+        return str(message) % {name: str(value) for name, value in values.items()}
 
 
 def remind_stale_opportunities(*, now: datetime.datetime) -> int:
@@ -67,15 +78,14 @@ def remind_stale_opportunities(*, now: datetime.datetime) -> int:
             days = str((now - visit.last_touch).days)
             title = _in_language(
                 owner,
-                "Opportunity untouched for %(days)s days in %(stage)s: %(name)s",
+                STALE_TITLE,
                 days=days,
-                stage=str(visit.stage),
+                stage=visit.stage,
                 name=opportunity.name,
             )
             body = _in_language(
                 owner,
-                "%(name)s (%(customer)s) has had no update for %(days)s days. "
-                "Record the next step or move it on.",
+                STALE_BODY,
                 name=opportunity.name,
                 customer=opportunity.customer.name,
                 days=days,
@@ -115,13 +125,13 @@ def remind_overdue_instalments(*, now: datetime.datetime) -> int:
             owed = f"{instalment.amount - instalment.collected:,.2f}"
             title = _in_language(
                 owner,
-                "Payment overdue: ¥%(owed)s on order %(number)s",
+                OVERDUE_TITLE,
                 owed=owed,
                 number=order.number,
             )
             body = _in_language(
                 owner,
-                "The instalment of %(customer)s due on %(day)s still owes ¥%(owed)s.",
+                OVERDUE_BODY,
                 customer=order.customer.name,
                 day=instalment.due_date.isoformat(),
                 owed=owed,
