@@ -19,6 +19,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
+from crm.accounts.models import Team
 from crm.core import demo
 from crm.core.numbering import next_number
 from customers.models import Customer
@@ -33,6 +34,7 @@ from opportunities.models import (
     Order,
     OrderLine,
     Receipt,
+    SalesTarget,
     Stage,
     StageVisit,
 )
@@ -84,12 +86,31 @@ def seed_opportunities() -> None:
     rng = random.Random(SEED)  # noqa: S311 - repeatable demo data, not secrets
     now = timezone.now().replace(microsecond=0)
     with transaction.atomic():
+        _targets(timezone.localdate(now).year)
         for customer in customers:
             plans = [_draw(rng, customer) for _index in range(rng.choice([1, 1, 2]))]
             if customer.has_any:  # type: ignore[attr-defined]
                 continue
             for plan in plans:
                 _create(plan, customer, now, open_stages, by_kind, reasons, objection_types)
+
+
+COMPANY_TARGET = Decimal("1200000")
+TEAM_TARGET = Decimal("600000")
+
+
+def _targets(year: int) -> None:
+    """Monthly targets for the company and each sales team that owns customers, if missing."""
+    teams = Team.objects.filter(members__customers__isnull=False).distinct()
+    for month in range(1, 13):
+        day = datetime.date(year, month, 1)
+        SalesTarget.objects.get_or_create(
+            month=day, team=None, owner=None, defaults={"amount": COMPANY_TARGET}
+        )
+        for team in teams:
+            SalesTarget.objects.get_or_create(
+                month=day, team=team, owner=None, defaults={"amount": TEAM_TARGET}
+            )
 
 
 def _draw(rng: random.Random, customer: Customer) -> dict:
@@ -105,6 +126,7 @@ def _draw(rng: random.Random, customer: Customer) -> dict:
         "started_days_ago": rng.randint(20, DAYS),
         "depth": rng.randint(0, 4),  # how far along the open stages it went
         "step_days": [rng.randint(3, 20) for _step in range(7)],
+        "close_in_days": rng.randint(7, 150),
         "lines": lines,
         "competitor": rng.choice(COMPETITORS) if rng.random() < 0.5 else None,
         "objection": rng.choice(OBJECTIONS) if rng.random() < 0.4 else None,
@@ -124,12 +146,17 @@ def _create(plan, customer, now, open_stages, by_kind, reasons, objection_types)
         path = [*open_stages[: max(plan["depth"], 3) + 1], by_kind[Stage.Kind.WON]]
     elif plan["outcome"] == "lost":
         path = [*path, by_kind[Stage.Kind.LOST]]
+    steps = plan["step_days"][: len(path) - 1]
+    # A path longer than the time since it started is squeezed into it.
+    scale = min(1.0, (now - start).days / max(sum(steps), 1))
     moments = [start]
-    for days in plan["step_days"][: len(path) - 1]:
-        moments.append(min(moments[-1] + datetime.timedelta(days=days), now))
+    for days in steps:
+        moments.append(moments[-1] + datetime.timedelta(days=days * scale))
     final = path[-1]
     closed_at = moments[-1] if not final.is_open else None
-    close_date = (closed_at or now + datetime.timedelta(days=plan["step_days"][0] * 3)).date()
+    close_date = timezone.localdate(
+        closed_at or now + datetime.timedelta(days=plan["close_in_days"])
+    )
     opportunity = Opportunity(
         customer=customer,
         name=f"{customer.name[:20]}{plan['name']}",
