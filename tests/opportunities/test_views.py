@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from crm.core.templatetags.crm import cny
 from opportunities import services
-from opportunities.models import ExportLog
+from opportunities.models import ExportLog, LostReason
 
 pytestmark = pytest.mark.django_db
 
@@ -249,3 +249,38 @@ def test_customer_and_home_panels(client_for, alice, opportunity):
     client = client_for(alice)
     assert opportunity.name in client.get(opportunity.customer.get_absolute_url()).content.decode()
     assert 'data-testid="home-pipeline"' in client.get(reverse("home")).content.decode()
+
+
+def test_bad_filter_input_is_no_error(client_for, alice, opportunity):
+    client = client_for(alice)
+    for name in ("board", "list", "forecast"):
+        response = client.get(
+            reverse(f"opportunities:{name}"),
+            {"amount_min": "很多", "close_month": "2026-13", "owner": "x", "year": "abc"},
+        )
+        assert response.status_code == 200
+
+
+def test_an_order_ending_before_it_is_signed_is_a_form_error(client_for, alice, opportunity):
+    response = client_for(alice).post(
+        reverse("opportunities:order_create", args=[opportunity.pk]),
+        {"amount": "1000", "signed_on": "2026-05-01", "contract_ends_on": "2026-04-01"},
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["contract_ends_on"]
+    opportunity.refresh_from_db()
+    assert opportunity.stage.code == "proposal"
+
+
+def test_losing_from_the_detail_page_needs_a_reason(client_for, alice, opportunity, stage):
+    client = client_for(alice)
+    url = reverse("opportunities:move", args=[opportunity.pk])
+
+    response = client.post(url, {"stage": stage("lost").pk}, follow=True)
+    opportunity.refresh_from_db()
+    assert opportunity.stage.code == "proposal"
+    assert any(message.level_tag == "error" for message in response.context["messages"])
+
+    client.post(url, {"stage": stage("lost").pk, "lost_reason": LostReason.objects.first().pk})
+    opportunity.refresh_from_db()
+    assert opportunity.stage.code == "lost"
