@@ -9,6 +9,7 @@ from opportunities.models import (
     Objection,
     ObjectionType,
     Opportunity,
+    OpportunityField,
     OpportunityLine,
     Order,
     OrderLine,
@@ -48,6 +49,13 @@ class DictionaryAdmin(admin.ModelAdmin):
     list_display = ["name", "name_en", "code", "sort_order", "is_active"]
     list_editable = ["sort_order", "is_active"]
     search_fields = ["name", "name_en", "code"]
+
+
+@admin.register(OpportunityField)
+class OpportunityFieldAdmin(admin.ModelAdmin):
+    list_display = ["label", "label_en", "key", "type", "required", "sort_order", "is_active"]
+    list_editable = ["required", "sort_order", "is_active"]
+    search_fields = ["label", "label_en", "key"]
 
 
 @admin.register(SalesTarget)

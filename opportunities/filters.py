@@ -9,8 +9,8 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from crm.accounts.models import Team, User
-from customers.filters import CustomerFilter
-from opportunities.models import Opportunity, Stage
+from customers.filters import CUSTOM_PREFIX, CustomerFilter
+from opportunities.models import Opportunity, OpportunityField, Stage
 
 
 class MonthInput(forms.DateInput):
@@ -82,6 +82,13 @@ class OpportunityFilter(django_filters.FilterSet):
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.filters["owner"].queryset = CustomerFilter.owner_choices(user)
+        for definition in OpportunityField.objects.filter(is_active=True):
+            self.filters[CUSTOM_PREFIX + definition.key] = CustomerFilter.custom_filter(
+                definition  # type: ignore[arg-type]
+            )
+
+    def filter_custom_date(self, queryset: QuerySet[Opportunity], name: str, value: Any) -> Any:
+        return queryset.filter(**{name: value.isoformat()})
 
     def search(self, queryset: QuerySet[Opportunity], name: str, value: str) -> Any:
         value = value.strip()

@@ -7,7 +7,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.accounts.models import User
-from customers.filters import CustomerFilter
+from customers.filters import CUSTOM_PREFIX, CustomerFilter
+from customers.forms import custom_form_field, to_json_value
 from opportunities.models import (
     Competitor,
     Instalment,
@@ -15,6 +16,7 @@ from opportunities.models import (
     Objection,
     ObjectionType,
     Opportunity,
+    OpportunityField,
     OpportunityLine,
     Order,
     Receipt,
@@ -48,6 +50,26 @@ class OpportunityForm(forms.ModelForm):
         if self.instance.pk:
             # The stage moves through the board or the stage form, never by editing.
             del self.fields["stage"]
+        self.custom_fields = list(OpportunityField.objects.filter(is_active=True))
+        for definition in self.custom_fields:
+            field = custom_form_field(definition)  # type: ignore[arg-type]
+            stored = (self.instance.custom_data or {}).get(definition.key)
+            if stored is not None:
+                field.initial = stored
+            self.fields[CUSTOM_PREFIX + definition.key] = field
+
+    def model_fields(self) -> dict[str, Any]:
+        """The cleaned values for the service: the model's fields plus ``custom_data``."""
+        fields = {name: self.cleaned_data[name] for name in self.Meta.fields if name in self.fields}
+        data = dict(self.instance.custom_data or {})
+        for definition in self.custom_fields:
+            value = self.cleaned_data.get(CUSTOM_PREFIX + definition.key)
+            if value in (None, ""):
+                data.pop(definition.key, None)
+            else:
+                data[definition.key] = to_json_value(value)
+        fields["custom_data"] = data
+        return fields
 
 
 class LineForm(forms.ModelForm):

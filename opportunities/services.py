@@ -50,7 +50,16 @@ from opportunities.models import (
 )
 
 ORDER_PREFIX = "SO"
-UPDATABLE = {"name", "amount", "expected_close_date", "source", "next_step", "owner"}
+UPDATABLE = {
+    "name",
+    "amount",
+    "amount_from_lines",
+    "expected_close_date",
+    "source",
+    "next_step",
+    "owner",
+    "custom_data",
+}
 
 
 # --- who may do what ------------------------------------------------------------------------------
@@ -153,7 +162,7 @@ def opportunity_update(*, opportunity: Opportunity, by: User, **changes: Any) ->
     """Edits the opportunity's own fields; the stage changes only through
     ``opportunity_move_stage``."""
     check_can_change(opportunity, by)
-    unknown = set(changes) - UPDATABLE - {"amount_from_lines"}
+    unknown = set(changes) - UPDATABLE
     if unknown:
         raise ValueError(f"Not editable here: {sorted(unknown)}")
     for name, value in changes.items():

@@ -1,6 +1,7 @@
 from opportunities.models.dictionaries import (
     LostReason,
     ObjectionType,
+    OpportunityField,
     SalesTarget,
     Stage,
     StageTaskTemplate,
@@ -25,6 +26,7 @@ __all__ = [
     "Objection",
     "ObjectionType",
     "Opportunity",
+    "OpportunityField",
     "OpportunityLine",
     "Order",
     "OrderLine",

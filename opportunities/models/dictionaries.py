@@ -4,10 +4,13 @@ milestone tasks and the stale-reminder threshold), lost reasons, objection types
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+from customers.models import CustomField
 
 
 class NamedEntry(models.Model):
@@ -160,3 +163,47 @@ class SalesTarget(models.Model):
     def save(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         self.month = self.month.replace(day=1)
         super().save(*args, **kwargs)
+
+
+class OpportunityField(models.Model):
+    """A custom field (自定义字段) on opportunities, defined in admin: shown and validated on
+    the opportunity form, filterable on the board and the list. Same types as the customers'."""
+
+    key = models.SlugField(
+        _("key"),
+        max_length=40,
+        unique=True,
+        help_text=_("Letters, digits and underscores; used in filters."),
+    )
+    label = models.CharField(_("label"), max_length=100)
+    label_en = models.CharField(_("English label"), max_length=100, blank=True)
+    type = models.CharField(
+        _("type"), max_length=10, choices=CustomField.Type.choices, default=CustomField.Type.TEXT
+    )
+    choices = models.TextField(
+        _("choices"), blank=True, help_text=_("For a choice field: one option per line.")
+    )
+    required = models.BooleanField(_("required"), default=False)
+    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["sort_order", "id"]
+        verbose_name = _("opportunity custom field")
+        verbose_name_plural = _("opportunity custom fields")
+
+    def __str__(self) -> str:
+        return self.display_label
+
+    @property
+    def display_label(self) -> str:
+        if self.label_en and (get_language() or "").startswith("en"):
+            return self.label_en
+        return self.label
+
+    def option_list(self) -> list[str]:
+        return [line.strip() for line in self.choices.splitlines() if line.strip()]
+
+    def clean(self) -> None:
+        if self.type == CustomField.Type.CHOICE and not self.option_list():
+            raise ValidationError({"choices": _("A choice field needs at least one option.")})

@@ -75,6 +75,7 @@ class Opportunity(models.Model):
         LostReason, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("lost reason")
     )
     lost_note = models.TextField(_("lost details"), blank=True)
+    custom_data = models.JSONField(_("custom fields"), default=dict, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     stage_entered_at = models.DateTimeField(_("in stage since"), default=timezone.now)
     # Any change by a person: the stale-in-stage reminder counts from here.

@@ -29,7 +29,7 @@ from opportunities.forms import (
     OpportunityForm,
     OrderForm,
 )
-from opportunities.models import Opportunity, Order, Stage
+from opportunities.models import Opportunity, OpportunityField, Order, Stage
 from opportunities.navigation import sees_pipeline
 
 PAGE_SIZE = 25
@@ -175,6 +175,11 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "milestones": opportunity.milestone_tasks.select_related("task__owner"),
         "order": order,
         "can_change": can_change,
+        "custom_values": [
+            (definition.display_label, opportunity.custom_data[definition.key])
+            for definition in OpportunityField.objects.filter(is_active=True)
+            if opportunity.custom_data.get(definition.key) not in (None, "")
+        ],
     }
     if can_change:
         stages = services.allowed_stages(opportunity)
@@ -204,7 +209,7 @@ def create(request: HttpRequest) -> HttpResponse:
         initial={"stage": Stage.objects.filter(kind=Stage.Kind.OPEN, is_active=True).first()},
     )
     if request.method == "POST" and form.is_valid():
-        fields = {k: v for k, v in form.cleaned_data.items() if v is not None}
+        fields = {name: value for name, value in form.model_fields().items() if value is not None}
         try:
             opportunity = services.opportunity_create(customer=customer, by=request.user, **fields)
         except ValidationError as error:
@@ -225,7 +230,7 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
     services.check_can_change(opportunity, request.user)
     form = OpportunityForm(request.POST or None, instance=opportunity, user=request.user)
     if request.method == "POST" and form.is_valid():
-        changes = {name: form.cleaned_data[name] for name in form.changed_data}
+        changes = form.model_fields()
         if changes.get("owner") is None:
             changes.pop("owner", None)
         # The form wrote the changes onto the instance; the service saves them.

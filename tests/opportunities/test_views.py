@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from crm.core.templatetags.crm import cny
 from opportunities import services
-from opportunities.models import ExportLog, LostReason
+from opportunities.models import ExportLog, LostReason, OpportunityField
 
 pytestmark = pytest.mark.django_db
 
@@ -101,9 +101,10 @@ def test_board_query_count_is_pinned(
     add_opportunities(alices_customer, alice, make_opportunity, count)
     client = client_for(alice)
     client.get(reverse("opportunities:board"))  # warm the session and content types
-    # session, user, roles, team tree; unread badge; stages, column totals, cards (one window
-    # query); the filter's stage, owner and team choices
-    with django_assert_num_queries(11):
+    # session, user, roles, team tree; custom field definitions (filters); unread badge;
+    # stages, column totals, cards (one window query); the filter's stage, owner and team
+    # choices
+    with django_assert_num_queries(12):
         response = client.get(reverse("opportunities:board"))
     assert response.status_code == 200
     assert response.content.decode().count('data-testid="card"') == count
@@ -116,9 +117,9 @@ def test_list_query_count_is_pinned(
     add_opportunities(alices_customer, alice, make_opportunity, count)
     client = client_for(alice)
     client.get(reverse("opportunities:list"))
-    # session, user, roles, team tree; unread badge; count, page; the filter's stage, owner
-    # and team choices
-    with django_assert_num_queries(10):
+    # session, user, roles, team tree; custom field definitions (filters); unread badge;
+    # count, page; the filter's stage, owner and team choices
+    with django_assert_num_queries(11):
         response = client.get(reverse("opportunities:list"))
     assert response.status_code == 200
 
@@ -284,3 +285,29 @@ def test_losing_from_the_detail_page_needs_a_reason(client_for, alice, opportuni
     client.post(url, {"stage": stage("lost").pk, "lost_reason": LostReason.objects.first().pk})
     opportunity.refresh_from_db()
     assert opportunity.stage.code == "lost"
+
+
+def test_custom_fields_are_validated_stored_and_filterable(
+    client_for, alice, alices_customer, stage
+):
+    OpportunityField.objects.create(
+        key="budget_source",
+        label="资金来源",
+        type="choice",
+        choices="自有资金\n财政拨款",
+        required=True,
+    )
+    client = client_for(alice)
+    url = f"{reverse('opportunities:create')}?customer={alices_customer.pk}"
+    fields = {"name": "智慧园区", "amount": "50000", "expected_close_date": "2026-12-01"}
+
+    refused = client.post(url, fields)
+    assert refused.status_code == 200
+    assert refused.context["form"].errors["cf_budget_source"]
+
+    client.post(url, {**fields, "cf_budget_source": "财政拨款"})
+    opportunity = alices_customer.opportunities.get()
+    assert opportunity.custom_data == {"budget_source": "财政拨款"}
+    assert "财政拨款" in client.get(opportunity.get_absolute_url()).content.decode()
+    listed = client.get(reverse("opportunities:list"), {"cf_budget_source": "自有资金"})
+    assert "智慧园区" not in listed.content.decode()
