@@ -170,7 +170,11 @@ class ReceiptForm(forms.ModelForm):
 
     def __init__(self, *args: Any, order: Order, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["instalment"].queryset = order.instalments.filter(paid_at__isnull=True)
+        instalment = self.fields["instalment"]
+        instalment.queryset = order.instalments.filter(paid_at__isnull=True)
+        instalment.label_from_instance = lambda row: (
+            f"{row.due_date:%Y-%m-%d} · ¥{row.amount:,.2f}{f' · {row.note}' if row.note else ''}"
+        )
         self.fields["received_on"].initial = timezone.localdate()
 
 
