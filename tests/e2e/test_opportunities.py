@@ -28,16 +28,20 @@ def shown(amount: str) -> str:
 
 
 def drag(page: Page, card, zone) -> None:
-    """Presses on the card, moves in steps (SortableJS follows the pointer) and lets go over the
-    column."""
+    """Presses on the card, moves in steps (SortableJS follows the pointer), lingers over the
+    column so that it takes the card, lets go and waits for the board's answer."""
     card.scroll_into_view_if_needed()
     start = card.bounding_box()
     end = zone.bounding_box()
-    page.mouse.move(start["x"] + start["width"] / 2, start["y"] + 10)
-    page.mouse.down()
-    page.mouse.move(start["x"] + start["width"] / 2 + 5, start["y"] + 15, steps=5)
-    page.mouse.move(end["x"] + end["width"] / 2, end["y"] + 30, steps=20)
-    page.mouse.up()
+    x, y = end["x"] + end["width"] / 2, end["y"] + 30
+    with page.expect_response(lambda response: "/move/" in response.url):
+        page.mouse.move(start["x"] + start["width"] / 2, start["y"] + 10)
+        page.mouse.down()
+        page.mouse.move(start["x"] + start["width"] / 2 + 5, start["y"] + 15, steps=5)
+        page.mouse.move(x, y, steps=20)
+        page.mouse.move(x + 3, y + 3, steps=5)
+        page.wait_for_timeout(200)  # Sortable's 150 ms animation moves the placeholder
+        page.mouse.up()
 
 
 def test_a_rep_works_a_deal_across_the_board_to_its_first_payment(page: Page, demo_users, sign_in):
