@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "customers",
     "followups",
     "tickets",
+    "opportunities",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -12,6 +12,7 @@ urlpatterns = [
     path("approvals/", include("crm.approvals.urls")),
     path("customers/", include("customers.urls")),
     path("followups/", include("followups.urls")),
+    path("", include("opportunities.urls")),
     path("tickets/", include("tickets.urls")),
     path("", include("tickets.public_urls")),
     path("", include("customers.public_urls")),

@@ -15,9 +15,21 @@ def nav_keys(html: str) -> list[str]:
 @pytest.mark.parametrize(
     ("who", "expected"),
     [
+        # The pipeline (opportunities app): board, list and forecast for sales roles and
+        # analysts; the finance view for managers, analysts and admins.
         (
             "alice",
-            ["home", "followups", "followups_calendar", "customers", "notifications", "approvals"],
+            [
+                "home",
+                "followups",
+                "followups_calendar",
+                "customers",
+                "opportunity_board",
+                "opportunities",
+                "forecast",
+                "notifications",
+                "approvals",
+            ],
         ),
         (
             "manager",
@@ -28,6 +40,10 @@ def nav_keys(html: str) -> list[str]:
                 "tickets_satisfaction",
                 "customers",
                 "customer_import",
+                "opportunity_board",
+                "opportunities",
+                "forecast",
+                "finance",
                 "notifications",
                 "approvals",
             ],
@@ -39,7 +55,18 @@ def nav_keys(html: str) -> list[str]:
         ),
         (
             "analyst",
-            ["home", "tickets", "tickets_satisfaction", "customers", "notifications", "approvals"],
+            [
+                "home",
+                "tickets",
+                "tickets_satisfaction",
+                "customers",
+                "opportunity_board",
+                "opportunities",
+                "forecast",
+                "finance",
+                "notifications",
+                "approvals",
+            ],
         ),
         (
             "admin_user",
@@ -51,6 +78,10 @@ def nav_keys(html: str) -> list[str]:
                 "tickets_satisfaction",
                 "customers",
                 "customer_import",
+                "opportunity_board",
+                "opportunities",
+                "forecast",
+                "finance",
                 "notifications",
                 "approvals",
                 "admin",
@@ -99,8 +130,9 @@ def test_the_home_page_costs_a_fixed_number_of_queries(
     client.get(reverse("home"))  # warm the company-settings cache
     # session, user, the user's roles (sidebar), unread count (navbar), then the panels:
     # approvals to decide, unread notifications, my requests, customers newly assigned to me,
-    # follow-up tasks due today (their counts, then the first rows)
-    with django_assert_num_queries(10) as few:
+    # follow-up tasks due today (their counts, then the first rows), my pipeline by stage
+    # (opportunities: one grouped query)
+    with django_assert_num_queries(11) as few:
         client.get(reverse("home"))
     for _ in range(10):
         notify([alice], "approval_decided", context={"request": None}, email=False)

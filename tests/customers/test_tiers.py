@@ -269,8 +269,8 @@ def test_it_recomputes_in_a_bounded_number_of_queries(
         customer = make_customer(alice, name=f"客户{index}", annual_amount=Decimal(amount))
         add_inquiries(customer, index)
 
-    # tier settings, annual amounts, inquiry counts, follow-up record counts, the one chunk, a
-    # savepoint around the chunk's writes, one UPDATE per tier combination (6 here, whatever the
-    # customer count), its release
-    with django_assert_num_queries(13):
+    # tier settings, annual amounts, won-order amounts (opportunities), inquiry counts,
+    # follow-up record counts, the one chunk, a savepoint around the chunk's writes, one UPDATE
+    # per tier combination (6 here, whatever the customer count), its release
+    with django_assert_num_queries(14):
         assert tiers.tiers_recompute(now=NOW) == 12

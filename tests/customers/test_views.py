@@ -154,8 +154,9 @@ class TestDetail:
         # session, user, roles, the customer with its dictionaries, contacts, tags, attachments,
         # customer and contact history, pending requests, inquiries, custom fields, whether the
         # user heads a team (may reassign), unread count, follow-up plans, tasks and records,
-        # the service tickets panel (its rows and its open count)
-        assert len(few.captured_queries) <= 20
+        # the service tickets panel (its rows and its open count), opportunities and orders (the
+        # opportunities panel)
+        assert len(few.captured_queries) <= 22
 
     def test_reveal_shows_the_phone_and_logs_it(self, signed_in, alice, alices_customer):
         contact = alices_customer.contacts.get()
