@@ -50,8 +50,10 @@ PROBES = [
 
 def test_every_url_has_an_entry():
     names = set(url_names())
-    assert not names - ENTRIES.keys(), "URLs without a matrix entry"
-    assert not ENTRIES.keys() - names, "matrix entries for URLs that no longer exist"
+    missing = sorted(names - ENTRIES.keys())
+    stale = sorted(ENTRIES.keys() - names)
+    assert not missing, f"URLs without a matrix entry: {missing}"
+    assert not stale, f"matrix entries for URLs that no longer exist: {stale}"
 
 
 def outcome(response) -> Outcome | int:  # type: ignore[no-untyped-def]
