@@ -50,7 +50,7 @@ def figures(order):
 
 
 def test_a_plan_cannot_exceed_the_order(alice, order):
-    with pytest.raises(ValidationError, match="exceed"):
+    with pytest.raises(ValidationError, match="超出订单金额"):
         services.instalment_add(
             order=order, by=alice, due_date=datetime.date(2026, 7, 1), amount=Decimal("0.01")
         )

@@ -51,7 +51,7 @@ def test_it_moves_between_open_stages_and_keeps_the_history(alice, opportunity, 
 
 
 def test_won_without_an_order_is_refused(alice, opportunity, stage):
-    with pytest.raises(ValidationError, match="Record the order first"):
+    with pytest.raises(ValidationError, match="请先录入订单"):
         services.opportunity_move_stage(opportunity=opportunity, stage=stage("won"), by=alice)
 
     opportunity.refresh_from_db()

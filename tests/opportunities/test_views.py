@@ -76,7 +76,7 @@ def test_a_drop_to_won_without_an_order_is_refused_with_a_message(
     )
 
     assert response.status_code == 200
-    assert "Record the order first" in response.content.decode()
+    assert "请先录入订单" in response.content.decode()
     opportunity.refresh_from_db()
     assert opportunity.stage.code == "proposal"
 
@@ -89,9 +89,17 @@ def test_a_colleague_who_sees_but_may_not_change_is_refused(
         {"stage": stage("negotiation").pk, "from": "board"},
         HTTP_HX_REQUEST="true",
     )
-    assert response.status_code == 200
+    # A 403 that reloads the board (htmx swaps no 4xx), so the dragged card returns.
+    assert response.status_code == 403
+    assert response["HX-Refresh"] == "true"
     opportunity.refresh_from_db()
     assert opportunity.stage.code == "proposal"
+
+
+@pytest.mark.parametrize("data", [{}, {"from": "detail"}])
+def test_the_analyst_may_not_move_even_with_an_invalid_form(client_for, analyst, opportunity, data):
+    response = client_for(analyst).post(reverse("opportunities:move", args=[opportunity.pk]), data)
+    assert response.status_code == 403
 
 
 @pytest.mark.parametrize("count", [1, 12])
@@ -209,6 +217,23 @@ def test_charlie_cannot_create_on_alices_customer(client_for, charlie, alices_cu
     assert client_for(charlie).get(url).status_code == 404
 
 
+def test_the_analyst_reads_but_may_not_create(client_for, analyst, alices_customer, stage):
+    url = f"{reverse('opportunities:create')}?customer={alices_customer.pk}"
+    client = client_for(analyst)
+    assert client.get(url).status_code == 403
+    response = client.post(
+        url,
+        {
+            "name": "数据中心扩容",
+            "stage": stage("initial_contact").pk,
+            "amount": "88000",
+            "expected_close_date": "2026-12-31",
+        },
+    )
+    assert response.status_code == 403
+    assert not alices_customer.opportunities.exists()
+
+
 def test_detail_and_order_pages_render(client_for, alice, won_order):
     client = client_for(alice)
     services.instalment_add(
@@ -233,6 +258,26 @@ def test_recording_a_receipt_through_the_page(client_for, alice, won_order):
         },
     )
     assert won_order.receipts.get().amount == Decimal("400")
+
+
+@pytest.mark.parametrize("name", ["instalment_add", "receipt_add"])
+def test_the_analyst_may_not_change_the_payment_plan(client_for, analyst, alice, won_order, name):
+    instalment = services.instalment_add(
+        order=won_order, by=alice, due_date=timezone.localdate(), amount=Decimal("1000")
+    )
+    client = client_for(analyst)
+    url = reverse(f"opportunities:{name}", args=[won_order.pk])
+    assert client.post(url).status_code == 403  # refused before the form is read
+    data = {
+        "plan-due_date": timezone.localdate().isoformat(),
+        "plan-amount": "500",
+        "receipt-instalment": instalment.pk,
+        "receipt-amount": "400",
+        "receipt-received_on": timezone.localdate().isoformat(),
+    }
+    assert client.post(url, data).status_code == 403
+    assert won_order.instalments.count() == 1
+    assert not won_order.receipts.exists()
 
 
 def test_finance_is_for_managers_and_scoped(client_for, alice, manager, charlie, won_order):

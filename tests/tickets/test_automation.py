@@ -20,7 +20,7 @@ def test_the_dispatch_action_hands_a_pool_ticket_to_an_agent_on_duty(
     with pytest.raises(ActionError):
         dispatch.apply(ticket, action, RunContext(event=None, rule=None))
     QueueAgent.objects.filter(queue=queue).update(on_duty=True)
-    assert "Would dispatch" in dispatch.describe(ticket, action)
+    assert "将分派给" in dispatch.describe(ticket, action)
     dispatch.apply(ticket, action, RunContext(event=None, rule=None))
     ticket.refresh_from_db()
     assert ticket.assignee == agent

@@ -144,7 +144,7 @@ def test_a_ticket_long_past_due_needs_a_delay_explanation(
     ticket.refresh_from_db()
     monday.move_to(ticket.resolution_due + datetime.timedelta(days=3, minutes=1))
     assert services.delay_explanation_required(ticket)
-    with pytest.raises(ValidationError, match="delay explanation"):
+    with pytest.raises(ValidationError, match="延迟说明"):
         services.ticket_move(ticket=ticket, status=Status.AWAITING, by=agent)
     with pytest.raises(PermissionDenied):
         services.delay_explanation_file(

@@ -143,7 +143,7 @@ def test_a_refused_move_is_a_message_not_an_error(client_for, agent, ticket):
         reverse("tickets:move", args=[ticket.pk]), {"status": "awaiting"}, follow=True
     )
     assert response.status_code == 200
-    assert "cannot go from" in response.text
+    assert "工单不能从" in response.text
 
 
 def test_an_empty_reply_is_refused_with_a_message(client_for, agent, ticket):
@@ -195,7 +195,7 @@ def test_the_intake_form_explains_what_is_missing(client_for, agent, category):
         reverse("tickets:create"), {"channel": "phone", "category": category.pk}
     )
     assert response.status_code == 200
-    assert "Choose a contact or type the caller" in response.text
+    assert "请选择联系人或填写来电人姓名" in response.text
     assert not Ticket.objects.exists()
 
 
@@ -281,3 +281,15 @@ def test_the_desk_settings_link_the_business_calendar(client_for, admin_user):
     response = client_for(admin_user).get(url)
     assert reverse("admin:tickets_workinghours_changelist") in response.text
     assert reverse("admin:tickets_slapolicy_changelist") in response.text
+
+
+@pytest.mark.parametrize("data", [{}, {"reason": "x", "new_date": "2030-01-01"}])
+def test_only_the_owner_or_a_supervisor_files_a_delay_explanation(
+    client_for, analyst, agent2, ticket, data
+):
+    """The analyst reads the ticket but changes nothing, and another agent of the queue is not
+    its owner: both are refused (403) whatever the form holds, and nothing is filed."""
+    url = reverse("tickets:delay", args=[ticket.pk])
+    assert client_for(analyst).post(url, data).status_code == 403
+    assert client_for(agent2).post(url, data).status_code == 403
+    assert not ticket.delay_explanations.exists()
