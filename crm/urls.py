@@ -1,7 +1,10 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from crm.core import converters
 from crm.core import views as core_views
+
+converters.register()  # <token:…> in the apps' URLs
 
 urlpatterns = [
     path("", core_views.home, name="home"),

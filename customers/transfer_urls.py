@@ -10,5 +10,5 @@ urlpatterns = [
     path("import/jobs/", views.import_jobs, name="import_jobs"),
     path("import/<int:job_pk>/", views.import_detail, name="import_detail"),
     path("export/", views.export, name="export"),
-    path("export/<str:token>/", views.export_download, name="export_download"),
+    path("export/<token:token>/", views.export_download, name="export_download"),
 ]
