@@ -320,6 +320,9 @@ DEMO_PASSWORD = env_str("DEMO_PASSWORD", "crm-demo-2026")
 
 # Public lead capture: requests per IP (form and API) and per API key (django-ratelimit rates).
 LEAD_CAPTURE_RATE = env_str("LEAD_CAPTURE_RATE", "10/m")
+# Sites that may frame the lead-capture form (CSP frame-ancestors), space-separated; every other
+# page may be framed by none.
+LEAD_FORM_FRAME_ANCESTORS = env_str("LEAD_FORM_FRAME_ANCESTORS", "*").split()
 LEAD_API_RATE_PER_IP = env_str("LEAD_API_RATE_PER_IP", "30/m")
 LEAD_API_RATE_PER_KEY = env_str("LEAD_API_RATE_PER_KEY", "60/m")
 # Public service portal: new requests, and messages / confirmations on status links, per IP.

@@ -7,6 +7,7 @@ import json
 import re
 from typing import Any
 
+from csp.decorators import csp_replace
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -64,10 +65,15 @@ def _thanks(channel: SourceChannel) -> HttpResponse:
     return redirect(url)
 
 
+# The form and its thanks page are framed by the company website (LEAD_FORM_FRAME_ANCESTORS).
+FRAMEABLE = csp_replace({"frame-ancestors": settings.LEAD_FORM_FRAME_ANCESTORS})
+
+
 # Embedded in the company website, cross-site: the framed page cannot carry our Lax CSRF cookie,
 # and the view acts for nobody (no session user), so CSRF would only break it. Spam is met by the
 # honeypot and the per-IP limit instead.
 @xframe_options_exempt
+@FRAMEABLE
 @csrf_exempt
 @ratelimit(key="ip", rate=capture_rate, method="POST", block=False, group="leads.capture")
 def capture_form(request: HttpRequest) -> HttpResponse:
@@ -91,6 +97,7 @@ def capture_form(request: HttpRequest) -> HttpResponse:
 
 
 @xframe_options_exempt
+@FRAMEABLE
 @require_GET
 def capture_thanks(request: HttpRequest) -> HttpResponse:
     return render(request, "customers/leads/capture_thanks.html")

@@ -183,6 +183,8 @@ def test_the_form_can_be_framed_by_the_company_website(client):
     assert b'data-testid="lead-form"' in response.content
     assert b'name="website"' in response.content
     assert "X-Frame-Options" not in client.get(THANKS_URL)
+    assert "frame-ancestors *" in response["Content-Security-Policy"]
+    assert "frame-ancestors *" in client.get(THANKS_URL)["Content-Security-Policy"]
 
 
 def test_an_unknown_source_falls_back_to_the_website_form(client, website):
