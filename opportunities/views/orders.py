@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from crm.core.visibility import get_visible_or_404
+from crm.core.visibility import ensure_may_change, get_visible_or_404
 from opportunities import services
 from opportunities.forms import InstalmentForm, OrderForm, ReceiptForm
 from opportunities.models import Instalment, Opportunity, Order, Receipt
@@ -62,6 +62,15 @@ def _order(request: HttpRequest, pk: int) -> Order:
     )
 
 
+def _changeable_order(request: HttpRequest, pk: int) -> Order:
+    """The order for a view that changes its payments: outside the user's view a 404, then
+    read-only users and anyone who may not change the opportunity a 403."""
+    order = _order(request, pk)
+    ensure_may_change(request.user)
+    services.check_can_change(order.opportunity, request.user)
+    return order
+
+
 @login_required
 def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
     order = _order(request, pk)
@@ -82,7 +91,7 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def instalment_add(request: HttpRequest, pk: int) -> HttpResponse:
-    order = _order(request, pk)
+    order = _changeable_order(request, pk)
     form = InstalmentForm(request.POST, prefix="plan")
     if form.is_valid():
         try:
@@ -100,7 +109,7 @@ def instalment_add(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def receipt_add(request: HttpRequest, pk: int) -> HttpResponse:
-    order = _order(request, pk)
+    order = _changeable_order(request, pk)
     form = ReceiptForm(request.POST, order=order, prefix="receipt")
     if form.is_valid():
         instalment: Instalment = form.cleaned_data.pop("instalment")

@@ -9,13 +9,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from crm.core.visibility import get_visible_or_404
+from crm.core.visibility import get_changeable_or_404, get_visible_or_404
 from customers.models import Customer
 from opportunities import export, services
 from opportunities.board import board_columns
@@ -76,12 +76,24 @@ def board(request: HttpRequest) -> HttpResponse:
 @require_POST
 def move(request: HttpRequest, pk: int) -> HttpResponse:
     """The board's drop and the detail page's stage form: both call the same service. A refused
-    move re-renders the board as it was (the card returns) with the reason."""
-    opportunity = get_visible_or_404(
-        Opportunity.objects.select_related("stage", "owner"), request.user, pk=pk
-    )
-    form = MoveForm(request.POST)
+    move re-renders the board as it was (the card returns) with the reason; a user who may not
+    change the opportunity gets a 403 (on the board, one that reloads it)."""
     on_board = request.POST.get("from") == "board"
+    try:
+        opportunity = get_changeable_or_404(
+            Opportunity.objects.select_related("stage", "owner"), request.user, pk=pk
+        )
+        services.check_can_change(opportunity, request.user)
+    except PermissionDenied as error:
+        if not on_board:
+            raise
+        # The card has already left its column in the browser: a 403 is not swapped in, so the
+        # board reloads as it is and shows why.
+        messages.error(request, str(error))
+        response = HttpResponseForbidden()
+        response["HX-Refresh"] = "true"
+        return response
+    form = MoveForm(request.POST)
     if form.is_valid():
         try:
             services.opportunity_move_stage(
@@ -200,7 +212,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 def create(request: HttpRequest) -> HttpResponse:
     """创建销售机会 from a customer the user may see (``?customer=<pk>``)."""
     _require_pipeline(request)
-    customer = get_visible_or_404(
+    customer = get_changeable_or_404(
         Customer, request.user, pk=request.GET.get("customer") or request.POST.get("customer") or 0
     )
     form = OpportunityForm(
