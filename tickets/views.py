@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 from crm.accounts.models import Leave, User
 from crm.accounts.roles import Level, Role
 from crm.core.models import Attachment
-from crm.core.visibility import get_visible_or_404
+from crm.core.visibility import get_changeable_or_404, get_visible_or_404
 from customers import services as customer_services
 from customers.models import Customer
 from tickets import services
@@ -468,7 +468,10 @@ def collaborator_done(request: HttpRequest, pk: int, collaborator_pk: int) -> Ht
 @login_required
 @require_POST
 def delay_explanation(request: HttpRequest, pk: int) -> HttpResponse:
-    ticket = get_visible_or_404(Ticket, request.user, pk=pk)
+    ticket = get_changeable_or_404(Ticket, request.user, pk=pk)
+    # Refused before the form is read: an empty form must not answer "fix the errors".
+    if request.user.pk != ticket.assignee_id and not services.is_supervisor(request.user):
+        raise PermissionDenied
     form = DelayExplanationForm(request.POST)
     error = None
     if not form.is_valid():

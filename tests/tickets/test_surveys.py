@@ -142,6 +142,14 @@ class TestCsat:
         client.force_login(charlie)
         assert client.get(reverse("service:survey", args=["m" * 32])).status_code == 404
 
+    def test_the_thanks_page_needs_an_answered_survey(self, ticket, agent, client):
+        survey = close(ticket, agent)
+        thanks = reverse("service:survey_thanks", args=[survey.token])
+        assert client.get(thanks).status_code == 404
+        assert client.get(reverse("service:survey_thanks", args=["t" * 32])).status_code == 404
+        surveys.survey_answer(survey=survey, score=5)
+        assert client.get(thanks).status_code == 200
+
     def test_a_low_score_opens_a_task_for_the_supervisor(self, ticket, agent, supervisor):
         survey = close(ticket, agent)
         surveys.survey_answer(survey=survey, score=2, comment="等了太久")
