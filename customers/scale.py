@@ -291,6 +291,14 @@ def seed_customers(context: scale.ScaleContext) -> None:
     )
 
 
+@scale.step(90, "tiers")
+def settle_tiers(context: scale.ScaleContext) -> None:
+    """Tiers as the nightly job leaves them, once every app's figures are in: the benchmark's
+    tier sweep then meets a normal night, where few customers change tier."""
+    changed = tiers.tiers_recompute(now=context.now)
+    context.log(f"{changed} customers changed tier")
+
+
 # --- the benchmark --------------------------------------------------------------------------------
 
 

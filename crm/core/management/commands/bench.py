@@ -59,6 +59,7 @@ class Command(BaseCommand):
         parser.add_argument("--requests", type=int, default=20, help="Measured requests a page.")
         parser.add_argument("--warmup", type=int, default=3)
         parser.add_argument("--only", default="", help="Only pages and jobs containing this text.")
+        parser.add_argument("--skip-pages", action="store_true")
         parser.add_argument("--skip-jobs", action="store_true")
         parser.add_argument("--import-rows", type=int, default=100_000)
         parser.add_argument("--output", default=str(Path(settings.BASE_DIR) / "var" / "bench"))
@@ -101,7 +102,7 @@ class Command(BaseCommand):
             f"{'page':38} {'role':8} {'median':>8} {'p95':>8} {'queries':>7} {'sql':>8} "
             f"{'÷sql':>6}  target"
         )
-        for item in scale.pages():
+        for item in [] if options["skip_pages"] else scale.pages():
             if only and only not in item.name.casefold():
                 continue
             for role in item.roles:
