@@ -396,6 +396,7 @@ def import_rows(bench: scale.BenchContext, count: int) -> int:
         ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.RUNNING)
         job = transfer.import_job_run(job_id=job.pk)
         created = job.created_count
+        job.file.delete(save=False)  # storage is not rolled back with the rows
         transaction.set_rollback(True)
     return created
 
