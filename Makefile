@@ -11,7 +11,7 @@ PORT ?= 8000
 # pytest-xdist processes for `make test` (each gets its own test database and Redis number).
 TEST_WORKERS ?= 2
 
-.PHONY: help install run test lint format messages checkmessages clean
+.PHONY: help install run test lint format messages checkmessages clean seed-scale bench
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -69,6 +69,21 @@ test: install lint ## Lint, migrations check, translation check and the whole te
 	$(MANAGE) checkmessages
 	$(MANAGE) compilemessages --ignore '.venv' --ignore 'node_modules' -v0
 	$(VENV)/bin/pytest --create-db -n $(TEST_WORKERS)
+
+# The scale data set and the benchmark run on their own Postgres database, never the real one:
+#   createdb crm_bench && DATABASE_URL=postgres://…/crm_bench make seed-scale bench
+CUSTOMERS ?= 100000
+SEED ?= 1
+seed-scale: export DEBUG ?= 1
+seed-scale: install ## Generate the scale data set on DATABASE_URL (CUSTOMERS=100000 SEED=1)
+	@test -n "$$DATABASE_URL" || { echo "Set DATABASE_URL to an empty Postgres database."; exit 1; }
+	$(MANAGE) migrate --no-input
+	$(MANAGE) seed_scale --customers $(CUSTOMERS) --seed $(SEED)
+
+bench: export DEBUG ?= 1
+bench: install ## Benchmark pages and jobs on the scale data set (table here, JSON in var/bench/)
+	@test -n "$$DATABASE_URL" || { echo "Set DATABASE_URL to the database seed-scale filled."; exit 1; }
+	$(MANAGE) bench $(BENCH_ARGS)
 
 clean: ## Remove the local database, broker files and collected static files
 	rm -rf var staticfiles

@@ -25,6 +25,7 @@ class CustomersConfig(AppConfig):
             models.CustomerCategory,
             models.CustomerLevel,
             models.CustomerScale,
+            models.CustomField,
             models.DemandTag,
             models.Industry,
             models.SourceChannel,

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.accounts.models import Province, Region, Team, User
 from crm.accounts.roles import Level
-from crm.core.choices import use_cached_choices
+from crm.core.choices import cached_rows, use_cached_choices
 from customers.models import (
     Customer,
     CustomerCategory,
@@ -95,7 +95,7 @@ class CustomerFilter(django_filters.FilterSet):
             self.filters["owner"].queryset = self.owner_choices(user)
         else:
             del self.filters["owner"]
-        for definition in CustomField.objects.filter(is_active=True):
+        for definition in cached_rows(CustomField.objects.filter(is_active=True)):
             self.filters[CUSTOM_PREFIX + definition.key] = self.custom_filter(definition)
 
     @property

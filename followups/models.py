@@ -218,6 +218,8 @@ class FollowUpTask(models.Model):
         verbose_name_plural = _("follow-up tasks")
         indexes = [
             models.Index(fields=["owner", "status", "due_at"]),
+            # The calendar: one owner's tasks of any status in a date range.
+            models.Index(fields=["owner", "due_at"], name="task_owner_due"),
             models.Index(fields=["customer", "status", "due_at"]),
             models.Index(
                 fields=["remind_at"],

@@ -105,21 +105,28 @@ def _plan_task_fields(plan: FollowUpPlan, due_at: datetime.datetime) -> dict[str
     }
 
 
-def plan_generate(*, plan: FollowUpPlan, now: datetime.datetime | None = None) -> int:
+def plan_generate(
+    *,
+    plan: FollowUpPlan,
+    now: datetime.datetime | None = None,
+    future_tasks: list[FollowUpTask] | None = None,
+) -> int:
     """Brings the plan's pending tasks in line with its cadence up to the horizon: future
     pending tasks off the cadence are cancelled, missing slots created (a cancelled task on a
     slot comes back). Idempotent; the unique (plan, due_at) constraint backs it against a
-    concurrent run. Returns the number of tasks created or revived."""
+    concurrent run. Returns the number of tasks created or revived.
+
+    ``future_tasks``: the plan's tasks due from ``now``, when the caller has read them for many
+    plans at once (``plans_extend``)."""
     now = now or timezone.now()
     if not plan.is_active:
         return 0
     slots = set(plan_slots(plan, start=now, end=now + HORIZON))
-    existing = {
-        task.due_at: task
-        for task in FollowUpTask.objects.filter(plan=plan, due_at__gte=now).only(
-            "id", "due_at", "status"
+    if future_tasks is None:
+        future_tasks = list(
+            FollowUpTask.objects.filter(plan=plan, due_at__gte=now).only("id", "due_at", "status")
         )
-    }
+    existing = {task.due_at: task for task in future_tasks}
     stale = [
         task.pk
         for due, task in existing.items()
@@ -183,16 +190,37 @@ def plan_pause(*, plan: FollowUpPlan, by: User) -> FollowUpPlan:
     return plan
 
 
+PLANS_PER_BATCH = 500
+
+
 def plans_extend(*, now: datetime.datetime) -> int:
     """The beat job's body: moves every active plan's horizon forward. Safe to run twice."""
     plans = FollowUpPlan.objects.active().filter(
         Q(ends_on__isnull=True) | Q(ends_on__gte=now.date() - datetime.timedelta(days=1))
     )
     created = 0
-    for plan in plans.select_related("template").iterator():
-        with transaction.atomic():
-            created += plan_generate(plan=plan, now=now)
-    return created
+    batch: list[FollowUpPlan] = []
+    for plan in plans.select_related("template").iterator(chunk_size=PLANS_PER_BATCH):
+        batch.append(plan)
+        if len(batch) == PLANS_PER_BATCH:
+            created += _plans_extend_batch(batch, now=now)
+            batch = []
+    return created + _plans_extend_batch(batch, now=now)
+
+
+@transaction.atomic
+def _plans_extend_batch(plans: list[FollowUpPlan], *, now: datetime.datetime) -> int:
+    """One query reads the future tasks of a batch of plans; a plan already up to date then
+    costs no query at all (thousands of plans a night)."""
+    if not plans:
+        return 0
+    future: dict[int, list[FollowUpTask]] = {plan.pk: [] for plan in plans}
+    tasks = FollowUpTask.objects.filter(plan__in=plans, due_at__gte=now).only(
+        "id", "plan_id", "due_at", "status"
+    )
+    for task in tasks:
+        future[task.plan_id].append(task)
+    return sum(plan_generate(plan=plan, now=now, future_tasks=future[plan.pk]) for plan in plans)
 
 
 # --- tasks -------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Attachments: checked on the way in (size, type by content), served through a permission check."""
 
+import codecs
 import hashlib
 import secrets
 
@@ -45,7 +46,8 @@ def sniff_mime_type(head: bytes) -> str | None:
         return None
     for encoding in ("utf-8", "gb18030"):
         try:
-            head.decode(encoding)
+            # Not final: the head of a longer file may end inside a multi-byte character.
+            codecs.getincrementaldecoder(encoding)().decode(head, final=False)
         except UnicodeDecodeError:
             continue
         return "text/plain"

@@ -86,6 +86,26 @@ def cached_choices(field: forms.ModelChoiceField) -> list[tuple[Any, str]] | Non
     return choices
 
 
+def _versions() -> str:
+    return repr(sorted(cache.get_many([_version_key(model) for model in _tracked]).items()))
+
+
+def cached_rows(queryset: models.QuerySet[Any]) -> list[Any]:
+    """The rows of a small queryset over a tracked model (the active custom fields …), from
+    the cache; renewed like the dropdowns when any tracked model changes."""
+    if queryset.model not in _tracked:
+        return list(queryset)
+    fingerprint = hashlib.blake2b(
+        f"{queryset.query}|{_versions()}".encode(), digest_size=16
+    ).hexdigest()
+    key = f"rows:{queryset.model._meta.label_lower}:{fingerprint}"
+    rows = cache.get(key)
+    if rows is None:
+        rows = list(queryset)
+        cache.set(key, rows, TIMEOUT)
+    return rows
+
+
 def use_cached_choices(form: forms.Form) -> forms.Form:
     """Fills each model-choice field of the form from the cache; returns the form."""
     for field in form.fields.values():

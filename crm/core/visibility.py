@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import Expression, F, Func, Q
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -25,6 +25,33 @@ if TYPE_CHECKING:
     from crm.accounts.models import User
 
 M = TypeVar("M", bound=models.Model)
+
+
+class InSubquery(Func):
+    """``expression IN (subquery)`` that stays fast under an OR.
+
+    Postgres cannot combine a plain ``IN (SELECT …)`` with other conditions under an OR except
+    by reading the whole table. Written ``= ANY(ARRAY(SELECT …))`` the subquery runs once, and
+    each arm of the OR becomes an index scan (a bitmap OR). Other databases get the plain IN.
+    """
+
+    output_field = models.BooleanField()
+
+    def __init__(self, expression: Expression | F, queryset: models.QuerySet[Any]) -> None:
+        super().__init__(expression, models.Subquery(queryset))
+
+    def _parts(self, compiler: Any, connection: Any) -> tuple[str, str, list[Any]]:
+        lhs, lhs_params = compiler.compile(self.source_expressions[0])
+        rhs, rhs_params = compiler.compile(self.source_expressions[1])
+        return lhs, rhs, [*lhs_params, *rhs_params]
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:  # type: ignore[override]
+        lhs, rhs, params = self._parts(compiler, connection)
+        return f"{lhs} IN {rhs}", params
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+        lhs, rhs, params = self._parts(compiler, connection)
+        return f"{lhs} = ANY(ARRAY{rhs})", params
 
 
 class VisibleQuerySet(models.QuerySet[M]):
@@ -39,13 +66,18 @@ class VisibleQuerySet(models.QuerySet[M]):
         visibility = user.visibility
         if visibility.level == Level.ALL:
             return self.all()
+        from crm.accounts.models import User
+
         scope = Q(**{self.owner_field: user})
         if self.shared_field:
             # A subquery, not a join: a join on the many-to-many would repeat shared rows.
             shared = self.model._default_manager.filter(**{self.shared_field: user})
-            scope |= Q(pk__in=shared.values("pk"))
+            scope |= Q(InSubquery(F("pk"), shared.values("pk")))
         if visibility.team_ids:
-            scope |= Q(**{f"{self.owner_field}__team_id__in": visibility.team_ids})
+            # The team's members by subquery rather than a join on the owner: each arm of the
+            # OR is then an index scan on the owner column.
+            members = User.objects.filter(team_id__in=visibility.team_ids).values("pk")
+            scope |= Q(InSubquery(F(self.owner_field), members))
         return self.filter(scope)
 
 

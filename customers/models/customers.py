@@ -4,7 +4,8 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import F, Q
+from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -14,7 +15,7 @@ from crm.accounts.models import Province, Region
 from crm.accounts.roles import Level, Role
 from crm.core.fields import EncryptedTextField
 from crm.core.phones import validate_phone
-from crm.core.visibility import VisibleQuerySet
+from crm.core.visibility import InSubquery, VisibleQuerySet
 from customers.models.dictionaries import (
     CustomerCategory,
     CustomerLevel,
@@ -49,28 +50,25 @@ class CustomerQuerySet(VisibleQuerySet["Customer"]):
         if not text:
             return self
         lowered = text.casefold()
+
+        def customers_with(queryset: models.QuerySet) -> Q:
+            # By subquery, not EXISTS: each arm of the OR stays an index scan (InSubquery).
+            return Q(InSubquery(F("pk"), queryset.values("customer_id")))
+
         condition = (
             Q(number__iexact=text)
             | Q(name__icontains=text)
             | Q(name_pinyin__contains=lowered)
             | Q(name_initials__startswith=lowered)
-            | Q(Exists(Contact.objects.filter(customer=OuterRef("pk"), name__icontains=text)))
-            | Q(Exists(CustomerTag.objects.filter(customer=OuterRef("pk"), tag__name=text)))
+            | customers_with(Contact.objects.filter(name__icontains=text))
+            | customers_with(CustomerTag.objects.filter(tag__name=text))
         )
         number = digits(text)
         if number and len(number) == len(text.replace(" ", "").replace("-", "").lstrip("+")):
             if len(number) == 4:
-                condition |= Q(
-                    Exists(Contact.objects.filter(customer=OuterRef("pk"), phone_last4=number))
-                )
+                condition |= customers_with(Contact.objects.filter(phone_last4=number))
             elif len(number) >= 7:
-                condition |= Q(
-                    Exists(
-                        Contact.objects.filter(
-                            customer=OuterRef("pk"), phone_index=phone_index(number)
-                        )
-                    )
-                )
+                condition |= customers_with(Contact.objects.filter(phone_index=phone_index(number)))
         return self.filter(condition)
 
     def to_be_assigned(self) -> CustomerQuerySet:
@@ -242,6 +240,9 @@ class Customer(models.Model):
             models.Index(fields=["lifecycle"]),
             models.Index(fields=["value_tier"]),
             models.Index(fields=["activity_tier"]),
+            # Search (CustomerQuerySet.search) by number__iexact. On Postgres, migration 0005
+            # adds trigram indexes for name__icontains and the pinyin.
+            models.Index(Upper("number"), name="customer_number_upper"),
         ]
 
     def __str__(self) -> str:
@@ -312,6 +313,7 @@ class Contact(models.Model):
         ordering = ["-is_primary", "id"]
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
+        # On Postgres, migration 0005 adds a trigram index for search by name (name__icontains).
         indexes = [models.Index(fields=["email"])]
         constraints = [
             models.UniqueConstraint(

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from crm.approvals.models import ApprovalRequest
 from crm.core.attachments import attachment_add
+from crm.core.choices import cached_rows
 from crm.core.models import Attachment
 from crm.core.visibility import get_changeable_or_404, get_visible_or_404
 from customers import services
@@ -149,7 +150,7 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "inquiries": customer.inquiries.select_related("source")[:5],
         "custom_values": [
             (definition.display_label, customer.custom_data[definition.key])
-            for definition in CustomField.objects.filter(is_active=True)
+            for definition in cached_rows(CustomField.objects.filter(is_active=True))
             if definition.key in customer.custom_data
         ],
     }
