@@ -376,13 +376,16 @@ def remind_birthdays(*, now: datetime.datetime) -> int:
     return sent
 
 
-ContractSource = Callable[[datetime.date, datetime.date], Iterable[tuple[int, int, datetime.date]]]
+ContractSource = Callable[
+    [datetime.date, datetime.date], Iterable[tuple[int, int, datetime.date, str]]
+]
 _contract_sources: list[ContractSource] = []
 
 
 def register_contract_source(source: ContractSource) -> ContractSource:
     """Contracts are the opportunities app's; it registers ``fn(start_date, end_date)`` yielding
-    ``(customer_id, contract_id, end_date)`` for contracts ending in that range (inclusive)."""
+    ``(customer_id, contract_id, end_date, label)`` for contracts ending in that range
+    (inclusive); the label (the order number) is what the reminder names."""
     if source not in _contract_sources:
         _contract_sources.append(source)
     return source
@@ -402,11 +405,11 @@ def remind_contract_expiry(*, now: datetime.datetime) -> int:
     if not expiring:
         return 0
     customers = Customer.objects.filter(
-        pk__in={customer_id for customer_id, _contract, _end in expiring}, owner__isnull=False
+        pk__in={row[0] for row in expiring}, owner__isnull=False
     ).select_related("owner")
     by_id = {customer.pk: customer for customer in customers}
     sent = 0
-    for customer_id, contract_id, ends_on in expiring:
+    for customer_id, contract_id, ends_on, label in expiring:
         customer = by_id.get(customer_id)
         if customer is None:
             continue
@@ -419,7 +422,7 @@ def remind_contract_expiry(*, now: datetime.datetime) -> int:
                 now=now,
                 context={
                     "customer": customer,
-                    "contract_id": contract_id,
+                    "contract": label,
                     "ends_on": ends_on,
                     "days_left": (ends_on - today).days,
                 },

@@ -146,10 +146,10 @@ def remind_overdue_instalments(*, now: datetime.datetime) -> int:
 @register_contract_source
 def expiring_contracts(
     start: datetime.date, end: datetime.date
-) -> Iterator[tuple[int, int, datetime.date]]:
+) -> Iterator[tuple[int, int, datetime.date, str]]:
     """Orders whose contract ends in [start, end], for followups' contract-expiry reminder."""
     rows = Order.objects.filter(contract_ends_on__range=(start, end)).values_list(
-        "customer_id", "pk", "contract_ends_on"
+        "customer_id", "pk", "contract_ends_on", "number"
     )
     yield from rows.iterator()
 

@@ -384,8 +384,8 @@ def test_contract_expiry_reminds_the_owner_once_within_30_days(alice, customer):
     def contracts(start, end):
         asked.append((start, end))
         return [
-            (customer.pk, 77, datetime.date(2026, 3, 30)),
-            (customer.pk, 78, datetime.date(2026, 3, 31)),
+            (customer.pk, 77, datetime.date(2026, 3, 30), "HT2026001"),
+            (customer.pk, 78, datetime.date(2026, 3, 31), "HT2026002"),
         ]
 
     reminders.register_contract_source(contracts)
@@ -397,6 +397,7 @@ def test_contract_expiry_reminds_the_owner_once_within_30_days(alice, customer):
 
     assert asked[0] == (datetime.date(2026, 3, 2), datetime.date(2026, 4, 1))
     assert {n.recipient for n in notices("followup_contract_expiry")} == {alice}
+    assert any("HT2026001" in n.body for n in notices("followup_contract_expiry"))
     assert sorted(Reminder.objects.values_list("occasion", flat=True)) == [
         "77:2026-03-30",
         "78:2026-03-31",

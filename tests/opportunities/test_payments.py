@@ -125,7 +125,8 @@ def test_contract_end_feeds_the_follow_up_contract_reminder(alice, order):
     with time_machine.travel(NOW, tick=False):
         assert followup_reminders.remind_contract_expiry(now=NOW) == 1
         assert followup_reminders.remind_contract_expiry(now=NOW) == 0
-    assert Notification.objects.filter(recipient=alice, verb="followup_contract_expiry").exists()
+    notice = Notification.objects.get(recipient=alice, verb="followup_contract_expiry")
+    assert order.number in notice.body  # named by its number, not its database id
 
 
 def test_won_orders_are_the_value_figures(order):
