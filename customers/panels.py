@@ -1,7 +1,9 @@
 """Panels on the customer page that later apps fill (follow-ups, opportunities, tickets).
 
 An app registers a template and a function giving its context; the customer app knows no later
-app. Each panel's function must run a bounded number of queries.
+app. Each panel's function must run a bounded number of queries. The page itself renders only a
+slot per panel; each slot fetches its panel (``customers:panel``) once the page has loaded, so the
+page's own cost does not grow with every app that adds a panel.
 
     panels.register(Panel("opportunities", 20, "opportunities/panels/customer.html", context_fn))
 """
@@ -29,7 +31,16 @@ def register(panel: Panel) -> None:
     _panels[panel.key] = panel
 
 
+def panel_keys() -> list[str]:
+    return [panel.key for panel in sorted(_panels.values(), key=lambda panel: panel.order)]
+
+
+def get_panel(key: str) -> Panel | None:
+    return _panels.get(key)
+
+
 def panels_for(customer: Customer, user: User) -> list[tuple[str, dict[str, Any]]]:
+    """Every panel rendered at once (for callers that need them all in one response)."""
     return [
         (panel.template_name, panel.context(customer, user))
         for panel in sorted(_panels.values(), key=lambda panel: panel.order)

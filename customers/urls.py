@@ -10,6 +10,7 @@ urlpatterns = [
     path("views/", views.saved_view_create, name="saved_view_create"),
     path("views/<int:view_pk>/delete/", views.saved_view_delete, name="saved_view_delete"),
     path("<int:pk>/", views.customer_detail, name="detail"),
+    path("<int:pk>/panels/<slug:key>/", views.customer_panel, name="panel"),
     path("<int:pk>/edit/", views.customer_edit, name="edit"),
     path("<int:pk>/delete/", views.customer_delete, name="delete"),
     path("<int:pk>/reveal/", views.customer_reveal, name="reveal"),

@@ -29,7 +29,7 @@ from customers.forms import (
 )
 from customers.history import timeline
 from customers.models import Contact, Customer, CustomerTag, CustomField, SavedView
-from customers.panels import panels_for
+from customers.panels import get_panel, panel_keys
 
 PAGE_SIZE = 25
 # Shown above the fold; the rest of the filters open under "More filters".
@@ -146,7 +146,7 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "pending_requests": ApprovalRequest.objects.pending()
         .filter(target_type__model="customer", target_id=customer.pk)
         .select_related("requester"),
-        "panels": panels_for(customer, request.user),
+        "panel_keys": panel_keys(),
         "inquiries": customer.inquiries.select_related("source")[:5],
         "custom_values": [
             (definition.display_label, customer.custom_data[definition.key])
@@ -155,6 +155,17 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ],
     }
     return render(request, "customers/customer_detail.html", context)
+
+
+@login_required
+def customer_panel(request: HttpRequest, pk: int, key: str) -> HttpResponse:
+    """One app's panel on the customer page, fetched by its slot after the page loads."""
+    panel = get_panel(key)
+    if panel is None:
+        raise Http404
+    customer = get_visible_or_404(Customer.objects.select_related("owner"), request.user, pk=pk)
+    context = {"panel": panel.context(customer, request.user)}
+    return render(request, panel.template_name, context)
 
 
 def _duplicates_for(form: CustomerForm, user, exclude_pk=None):  # type: ignore[no-untyped-def]

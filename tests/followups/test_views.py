@@ -227,8 +227,10 @@ class TestPlanForms:
         self, client_for, alice, alices_customer
     ):
         client = client_for(alice)
+        panel_url = reverse("customers:panel", args=[alices_customer.pk, "followups"])
         html = client.get(alices_customer.get_absolute_url()).content.decode()
-        assert 'data-testid="followups-panel"' in html
+        assert f'hx-get="{panel_url}"' in html  # the slot; the panel follows the page
+        assert 'data-testid="followups-panel"' in client.get(panel_url).content.decode()
         start = timezone.localdate() + datetime.timedelta(days=1)
         response = client.post(
             f"{reverse('followups:plan_create')}?customer={alices_customer.pk}",
@@ -245,7 +247,7 @@ class TestPlanForms:
         assert response.status_code == 302
         plan = FollowUpPlan.objects.get()
         assert plan.tasks.count() >= 4
-        html = client.get(alices_customer.get_absolute_url()).content.decode()
+        html = client.get(panel_url).content.decode()
         assert 'data-testid="plan-row"' in html
         assert 'data-testid="customer-task"' in html
 

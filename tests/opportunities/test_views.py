@@ -293,7 +293,8 @@ def test_forecast_renders(client_for, alice, opportunity):
 
 def test_customer_and_home_panels(client_for, alice, opportunity):
     client = client_for(alice)
-    assert opportunity.name in client.get(opportunity.customer.get_absolute_url()).content.decode()
+    panel = reverse("customers:panel", args=[opportunity.customer_id, "opportunities"])
+    assert opportunity.name in client.get(panel).content.decode()
     assert 'data-testid="home-pipeline"' in client.get(reverse("home")).content.decode()
 
 

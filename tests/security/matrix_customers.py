@@ -72,6 +72,11 @@ ENTRIES = {
         kwargs=lambda world: {"view_pk": world.saved_view.pk}, post=ALICE_ONLY
     ),
     "customers:detail": Entry(kwargs=customer, get=OWNER_LINE),
+    "customers:panel": Entry(
+        kwargs=lambda world: {"pk": world.customer.pk, "key": "followups"},
+        get=OWNER_LINE,
+        note="each app's panel is probed through the follow-ups one; all share the view",
+    ),
     "customers:edit": Entry(kwargs=customer, get=OWNER_LINE_WRITE, post=OWNER_LINE_WRITE),
     "customers:delete": Entry(kwargs=customer, get=OWNER_LINE_WRITE, post=OWNER_LINE_WRITE),
     "customers:reveal": Entry(
