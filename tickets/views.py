@@ -105,9 +105,11 @@ def queue_filters(user: User, now: datetime.datetime, window: datetime.timedelta
 def ticket_list(request: HttpRequest) -> HttpResponse:
     user = request.user
     now = timezone.now()
-    tab = request.GET.get("queue", "mine")
+    # Agents open on their own tickets; supervisors, analysts and admins on the department's.
+    default = "mine" if user.has_role(Role.SERVICE_AGENT) else "queue"
+    tab = request.GET.get("queue", default)
     if tab not in QUEUES:
-        tab = "mine"
+        tab = default
     sort = request.GET.get("sort", "due")
     if sort not in SORTS:
         sort = "due"

@@ -293,3 +293,12 @@ def test_only_the_owner_or_a_supervisor_files_a_delay_explanation(
     assert client_for(analyst).post(url, data).status_code == 403
     assert client_for(agent2).post(url, data).status_code == 403
     assert not ticket.delay_explanations.exists()
+
+
+def test_agents_open_on_their_tickets_and_supervisors_on_the_department(
+    client_for, agent, supervisor, ticket
+):
+    assert client_for(agent).get(reverse("tickets:list")).context["tab"] == "mine"
+    response = client_for(supervisor).get(reverse("tickets:list"))
+    assert response.context["tab"] == "queue"
+    assert ticket.number in response.content.decode()
