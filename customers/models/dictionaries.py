@@ -114,8 +114,9 @@ class CustomerLevel(Dictionary):
         verbose_name_plural = _("customer levels")
 
 
-class CustomField(models.Model):
-    """A field defined in admin (自定义字段) that appears on the customer form and list filters."""
+class FieldDefinition(models.Model):
+    """A field defined in admin (自定义字段): label, type, options and whether it is required.
+    Concrete definitions add their key and say which records carry the values."""
 
     class Type(models.TextChoices):
         TEXT = "text", _("Text")
@@ -123,12 +124,6 @@ class CustomField(models.Model):
         DATE = "date", _("Date")
         CHOICE = "choice", _("Choice")
 
-    key = models.SlugField(
-        _("key"),
-        max_length=40,
-        unique=True,
-        help_text=_("Letters, digits and underscores; used in filters and imports."),
-    )
     label = models.CharField(_("label"), max_length=100)
     label_en = models.CharField(_("English label"), max_length=100, blank=True)
     type = models.CharField(_("type"), max_length=10, choices=Type.choices, default=Type.TEXT)
@@ -140,9 +135,8 @@ class CustomField(models.Model):
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
+        abstract = True
         ordering = ["sort_order", "id"]
-        verbose_name = _("custom field")
-        verbose_name_plural = _("custom fields")
 
     def __str__(self) -> str:
         return self.display_label
@@ -159,6 +153,21 @@ class CustomField(models.Model):
     def clean(self) -> None:
         if self.type == self.Type.CHOICE and not self.option_list():
             raise ValidationError({"choices": _("A choice field needs at least one option.")})
+
+
+class CustomField(FieldDefinition):
+    """A field defined in admin that appears on the customer form and list filters."""
+
+    key = models.SlugField(
+        _("key"),
+        max_length=40,
+        unique=True,
+        help_text=_("Letters, digits and underscores; used in filters and imports."),
+    )
+
+    class Meta(FieldDefinition.Meta):
+        verbose_name = _("custom field")
+        verbose_name_plural = _("custom fields")
 
 
 class Tier(models.TextChoices):

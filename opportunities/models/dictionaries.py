@@ -4,32 +4,23 @@ milestone tasks and the stale-reminder threshold), lost reasons, objection types
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from customers.models import CustomField
+from customers.models import Dictionary, FieldDefinition
 
 
-class NamedEntry(models.Model):
-    """A dictionary entry with a Chinese name and an optional English one."""
+class NamedEntry(Dictionary):
+    """A pipeline dictionary entry: a customers ``Dictionary`` with a stable code, and shorter
+    names."""
 
     code = models.SlugField(_("code"), max_length=30, unique=True)
     name = models.CharField(_("name"), max_length=50)
     name_en = models.CharField(_("English name"), max_length=50, blank=True)
-    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
-    is_active = models.BooleanField(_("active"), default=True)
 
-    class Meta:
+    class Meta(Dictionary.Meta):
         abstract = True
-        ordering = ["sort_order", "id"]
-
-    def __str__(self) -> str:
-        if self.name_en and (get_language() or "").startswith("en"):
-            return self.name_en
-        return self.name
 
 
 class Stage(NamedEntry):
@@ -165,7 +156,7 @@ class SalesTarget(models.Model):
         super().save(*args, **kwargs)
 
 
-class OpportunityField(models.Model):
+class OpportunityField(FieldDefinition):
     """A custom field (自定义字段) on opportunities, defined in admin: shown and validated on
     the opportunity form, filterable on the board and the list. Same types as the customers'."""
 
@@ -175,35 +166,7 @@ class OpportunityField(models.Model):
         unique=True,
         help_text=_("Letters, digits and underscores; used in filters."),
     )
-    label = models.CharField(_("label"), max_length=100)
-    label_en = models.CharField(_("English label"), max_length=100, blank=True)
-    type = models.CharField(
-        _("type"), max_length=10, choices=CustomField.Type.choices, default=CustomField.Type.TEXT
-    )
-    choices = models.TextField(
-        _("choices"), blank=True, help_text=_("For a choice field: one option per line.")
-    )
-    required = models.BooleanField(_("required"), default=False)
-    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
-    is_active = models.BooleanField(_("active"), default=True)
 
-    class Meta:
-        ordering = ["sort_order", "id"]
+    class Meta(FieldDefinition.Meta):
         verbose_name = _("opportunity custom field")
         verbose_name_plural = _("opportunity custom fields")
-
-    def __str__(self) -> str:
-        return self.display_label
-
-    @property
-    def display_label(self) -> str:
-        if self.label_en and (get_language() or "").startswith("en"):
-            return self.label_en
-        return self.label
-
-    def option_list(self) -> list[str]:
-        return [line.strip() for line in self.choices.splitlines() if line.strip()]
-
-    def clean(self) -> None:
-        if self.type == CustomField.Type.CHOICE and not self.option_list():
-            raise ValidationError({"choices": _("A choice field needs at least one option.")})

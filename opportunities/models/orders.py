@@ -26,7 +26,7 @@ from simple_history.models import HistoricalRecords
 
 from crm.core.visibility import VisibleQuerySet
 from customers.models import Customer
-from opportunities.models.pipeline import MONEY, Opportunity
+from opportunities.models.pipeline import MONEY, Opportunity, ProductLine
 
 ZERO = Value(Decimal(0), output_field=DecimalField(**MONEY))
 
@@ -116,29 +116,14 @@ class Order(models.Model):
         return reverse("opportunities:order", args=[self.pk])
 
 
-class OrderLine(models.Model):
+class OrderLine(ProductLine):
     order = models.ForeignKey(
         Order, on_delete=models.CASCADE, related_name="lines", verbose_name=_("order")
     )
-    product = models.CharField(_("product"), max_length=200)
-    unit_price = models.DecimalField(
-        _("unit price (¥)"), **MONEY, validators=[MinValueValidator(0)]
-    )
-    quantity = models.DecimalField(
-        _("quantity"), max_digits=12, decimal_places=2, validators=[MinValueValidator(0)]
-    )
 
-    class Meta:
-        ordering = ["id"]
+    class Meta(ProductLine.Meta):
         verbose_name = _("order line")
         verbose_name_plural = _("order lines")
-
-    def __str__(self) -> str:
-        return self.product
-
-    @property
-    def total(self) -> Decimal:
-        return (self.unit_price * self.quantity).quantize(Decimal("0.01"))
 
 
 class InstalmentQuerySet(models.QuerySet["Instalment"]):

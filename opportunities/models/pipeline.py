@@ -114,12 +114,9 @@ class Opportunity(models.Model):
         return (self.amount * self.stage.probability / Decimal(100)).quantize(Decimal("0.01"))
 
 
-class OpportunityLine(models.Model):
-    """A product line: unit price × quantity."""
+class ProductLine(models.Model):
+    """A product line: unit price × quantity (an opportunity's, or an order's)."""
 
-    opportunity = models.ForeignKey(
-        Opportunity, on_delete=models.CASCADE, related_name="lines", verbose_name=_("opportunity")
-    )
     product = models.CharField(_("product"), max_length=200)
     unit_price = models.DecimalField(
         _("unit price (¥)"), **MONEY, validators=[MinValueValidator(0)]
@@ -129,9 +126,8 @@ class OpportunityLine(models.Model):
     )
 
     class Meta:
+        abstract = True
         ordering = ["id"]
-        verbose_name = _("line item")
-        verbose_name_plural = _("line items")
 
     def __str__(self) -> str:
         return self.product
@@ -139,6 +135,16 @@ class OpportunityLine(models.Model):
     @property
     def total(self) -> Decimal:
         return (self.unit_price * self.quantity).quantize(Decimal("0.01"))
+
+
+class OpportunityLine(ProductLine):
+    opportunity = models.ForeignKey(
+        Opportunity, on_delete=models.CASCADE, related_name="lines", verbose_name=_("opportunity")
+    )
+
+    class Meta(ProductLine.Meta):
+        verbose_name = _("line item")
+        verbose_name_plural = _("line items")
 
 
 class Competitor(models.Model):
