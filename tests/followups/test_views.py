@@ -218,6 +218,23 @@ class TestTeam:
         assert response.status_code == 302
         assert set(FollowUpTask.objects.values_list("owner", flat=True)) == {bob.pk}
 
+    def test_the_team_view_costs_the_same_queries_for_2_or_20_tasks(
+        self, client_for, manager, alice, alices_customer
+    ):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        client = client_for(manager)
+        url = reverse("followups:team")
+        add_tasks(alices_customer, alice, 2)
+        client.get(url)
+        with CaptureQueriesContext(connection) as few:
+            client.get(url)
+        add_tasks(alices_customer, alice, 18)
+        with CaptureQueriesContext(connection) as many:
+            client.get(url)
+        assert len(many.captured_queries) == len(few.captured_queries) <= 15
+
     def test_a_rep_has_no_team_view(self, client_for, alice):
         assert client_for(alice).get(reverse("followups:team")).status_code == 403
 

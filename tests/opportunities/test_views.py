@@ -357,3 +357,24 @@ def test_custom_fields_are_validated_stored_and_filterable(
     assert "财政拨款" in client.get(opportunity.get_absolute_url()).content.decode()
     listed = client.get(reverse("opportunities:list"), {"cf_budget_source": "自有资金"})
     assert "智慧园区" not in listed.content.decode()
+
+
+# The forecast's 17: its month, owner and team breakdowns and targets are one aggregate each,
+# above the shell's; issue 9's target of 15 is still open for it.
+@pytest.mark.parametrize(("page", "ceiling"), [("forecast", 17), ("finance", 15)])
+def test_forecast_and_finance_cost_the_same_queries_for_few_or_many_deals(
+    client_for, alice, manager, alices_customer, make_opportunity, page, ceiling
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(manager)
+    url = reverse(f"opportunities:{page}")
+    add_opportunities(alices_customer, alice, make_opportunity, 2)
+    client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url).status_code == 200
+    add_opportunities(alices_customer, alice, make_opportunity, 20)
+    with CaptureQueriesContext(connection) as many:
+        assert client.get(url).status_code == 200
+    assert len(many.captured_queries) == len(few.captured_queries) <= ceiling
