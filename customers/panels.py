@@ -37,11 +37,3 @@ def panel_keys() -> list[str]:
 
 def get_panel(key: str) -> Panel | None:
     return _panels.get(key)
-
-
-def panels_for(customer: Customer, user: User) -> list[tuple[str, dict[str, Any]]]:
-    """Every panel rendered at once (for callers that need them all in one response)."""
-    return [
-        (panel.template_name, panel.context(customer, user))
-        for panel in sorted(_panels.values(), key=lambda panel: panel.order)
-    ]

@@ -9,6 +9,8 @@ served from the database until Redis is back; the health page reports the outage
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.core.cache.backends.redis import RedisCache
@@ -19,80 +21,43 @@ logger = logging.getLogger(__name__)
 UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, OSError)
 
 
+def _or(fallback: Callable[..., Any]) -> Callable[[str], Callable[..., Any]]:
+    """``RedisCache``'s method of that name, answering ``fallback(*args)`` instead of raising
+    when Redis cannot be reached."""
+
+    def resilient(name: str) -> Callable[..., Any]:
+        method = getattr(RedisCache, name)
+
+        @wraps(method)
+        def call(self: RedisCache, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return method(self, *args, **kwargs)
+            except UNAVAILABLE:
+                logger.warning("Cache unavailable: %s skipped", name, exc_info=True)
+                return fallback(*args, **kwargs)
+
+        return call
+
+    return resilient
+
+
+def _miss(key: Any, default: Any = None, version: int | None = None) -> Any:
+    return default
+
+
+def _no_counter(*args: Any, **kwargs: Any) -> int:
+    raise ValueError("cache unavailable")  # what callers of incr expect of a missing key
+
+
 class ResilientRedisCache(RedisCache):
-    def _unavailable(self, operation: str) -> None:
-        logger.warning("Cache unavailable: %s skipped", operation, exc_info=True)
-
-    def get(self, key: Any, default: Any = None, version: int | None = None) -> Any:
-        try:
-            return super().get(key, default, version)
-        except UNAVAILABLE:
-            self._unavailable("get")
-            return default
-
-    def get_many(self, keys: Any, version: int | None = None) -> dict[Any, Any]:
-        try:
-            return super().get_many(keys, version)
-        except UNAVAILABLE:
-            self._unavailable("get_many")
-            return {}
-
-    def has_key(self, key: Any, version: int | None = None) -> bool:
-        try:
-            return super().has_key(key, version)
-        except UNAVAILABLE:
-            self._unavailable("has_key")
-            return False
-
-    def add(self, key: Any, value: Any, timeout: Any = None, version: int | None = None) -> bool:
-        try:
-            return super().add(key, value, timeout, version)
-        except UNAVAILABLE:
-            self._unavailable("add")
-            return False
-
-    def set(self, key: Any, value: Any, timeout: Any = None, version: int | None = None) -> None:
-        try:
-            super().set(key, value, timeout, version)
-        except UNAVAILABLE:
-            self._unavailable("set")
-
-    def set_many(self, data: Any, timeout: Any = None, version: int | None = None) -> list[Any]:
-        try:
-            return super().set_many(data, timeout, version)
-        except UNAVAILABLE:
-            self._unavailable("set_many")
-            return list(data)
-
-    def touch(self, key: Any, timeout: Any = None, version: int | None = None) -> bool:
-        try:
-            return super().touch(key, timeout, version)
-        except UNAVAILABLE:
-            self._unavailable("touch")
-            return False
-
-    def delete(self, key: Any, version: int | None = None) -> bool:
-        try:
-            return super().delete(key, version)
-        except UNAVAILABLE:
-            self._unavailable("delete")
-            return False
-
-    def delete_many(self, keys: Any, version: int | None = None) -> None:
-        try:
-            super().delete_many(keys, version)
-        except UNAVAILABLE:
-            self._unavailable("delete_many")
-
-    def incr(self, key: Any, delta: int = 1, version: int | None = None) -> int:
-        try:
-            return super().incr(key, delta, version)
-        except UNAVAILABLE as error:
-            self._unavailable("incr")
-            raise ValueError("cache unavailable") from error  # what callers expect of a miss
-
-    def clear(self) -> None:
-        try:
-            super().clear()
-        except UNAVAILABLE:
-            self._unavailable("clear")
+    get = _or(_miss)("get")
+    get_many = _or(lambda *args, **kwargs: {})("get_many")
+    has_key = _or(lambda *args, **kwargs: False)("has_key")
+    add = _or(lambda *args, **kwargs: False)("add")
+    set = _or(lambda *args, **kwargs: None)("set")
+    set_many = _or(lambda data, *args, **kwargs: list(data))("set_many")
+    touch = _or(lambda *args, **kwargs: False)("touch")
+    delete = _or(lambda *args, **kwargs: False)("delete")
+    delete_many = _or(lambda *args, **kwargs: None)("delete_many")
+    incr = _or(_no_counter)("incr")
+    clear = _or(lambda *args, **kwargs: None)("clear")
