@@ -1,5 +1,3 @@
-import datetime
-
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -14,10 +12,10 @@ def follows_up(user) -> bool:  # type: ignore[no-untyped-def]
 def due_today(user) -> int:  # type: ignore[no-untyped-def]
     """Pending tasks due before tomorrow, overdue ones included: the sidebar's count."""
     from followups.models import FollowUpTask
+    from followups.services import day_bounds
 
-    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
-    start_of_tomorrow = timezone.make_aware(datetime.datetime.combine(tomorrow, datetime.time()))
-    return FollowUpTask.objects.filter(owner=user, due_at__lt=start_of_tomorrow).pending().count()
+    _start, end_of_today = day_bounds(timezone.now())
+    return FollowUpTask.objects.filter(owner=user, due_at__lt=end_of_today).pending().count()
 
 
 register(

@@ -1,7 +1,6 @@
 """Follow-ups on the customer page and on the home page; each panel runs a fixed number of
 queries whatever the data size."""
 
-import datetime
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -17,6 +16,7 @@ from customers.panels import Panel
 from customers.panels import register as register_customer_panel
 from followups.models import Commitment, FollowUpRecord, FollowUpTask
 from followups.navigation import follows_up
+from followups.services import day_bounds
 
 PANEL_ROWS = 20
 
@@ -48,12 +48,8 @@ def customer_panel(customer: Customer, user: User) -> dict[str, Any]:
 
 def home_panel(user: User) -> dict[str, Any]:
     now = timezone.now()
-    start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
-    due = (
-        FollowUpTask.objects.filter(owner=user)
-        .pending()
-        .filter(due_at__lt=start + datetime.timedelta(days=1))
-    )
+    _start, end_of_today = day_bounds(now)
+    due = FollowUpTask.objects.filter(owner=user).pending().filter(due_at__lt=end_of_today)
     counts = due.aggregate(count=Count("id"), overdue_count=Count("id", filter=Q(due_at__lt=now)))
     return {"tasks": due.select_related("customer", "method")[:10], "now": now, **counts}
 

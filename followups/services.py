@@ -32,6 +32,12 @@ HORIZON = datetime.timedelta(days=30)
 COMMITMENT_REMINDER = datetime.timedelta(hours=1)
 
 
+def day_bounds(now: datetime.datetime) -> tuple[datetime.datetime, datetime.datetime]:
+    """The start of ``now``'s local day and of the next one: "due today" is before the second."""
+    start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    return start, start + datetime.timedelta(days=1)
+
+
 def company_time_zone() -> datetime.tzinfo:
     from crm.core.models import CompanySettings
 

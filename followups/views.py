@@ -33,12 +33,6 @@ from followups.forms import (
 from followups.models import FollowUpPlan, FollowUpTask
 
 
-def _day_bounds(now: datetime.datetime) -> tuple[datetime.datetime, datetime.datetime]:
-    local = timezone.localtime(now)
-    start = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    return start, start + datetime.timedelta(days=1)
-
-
 def _safe_next(request: HttpRequest, default: str) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
     if url_has_allowed_host_and_scheme(target, {request.get_host()}):
@@ -48,7 +42,7 @@ def _safe_next(request: HttpRequest, default: str) -> str:
 
 def my_work_sections(user: Any, now: datetime.datetime) -> dict[str, Any]:
     """Overdue, today and the next 7 days from one query."""
-    _start, end_of_today = _day_bounds(now)
+    _start, end_of_today = services.day_bounds(now)
     week_end = end_of_today + datetime.timedelta(days=7)
     tasks = (
         FollowUpTask.objects.filter(owner=user)
@@ -101,7 +95,7 @@ def team(request: HttpRequest) -> HttpResponse:
                 return redirect("followups:team")
     else:
         form = BulkTransferForm(user=request.user)
-    _start, end_of_today = _day_bounds(now)
+    _start, end_of_today = services.day_bounds(now)
     context = {
         "form": form,
         "tab": "team",
