@@ -17,36 +17,17 @@ import datetime
 from collections.abc import Iterator
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Max, Sum
 from django.db.models.functions import Greatest
-from django.utils import timezone, translation
-from django.utils.functional import Promise
-from django.utils.translation import gettext_lazy as _
+from django.utils import timezone
 
-from crm.accounts.models import User
 from crm.notifications.services import notify
 from customers import tiers
 from followups.reminders import register_contract_source
 from opportunities.models import Instalment, Order, Stage, StageVisit
 
 BATCH = 500
-
-
-STALE_TITLE = _("Opportunity untouched for %(days)s days in %(stage)s: %(name)s")
-STALE_BODY = _(
-    "%(name)s (%(customer)s) has had no update for %(days)s days. "
-    "Record the next step or move it on."
-)
-OVERDUE_TITLE = _("Payment overdue: ¥%(owed)s on order %(number)s")
-OVERDUE_BODY = _("The instalment of %(customer)s due on %(day)s still owes ¥%(owed)s.")
-
-
-def _in_language(user: User, message: Promise, **values: object) -> str:
-    """The message in the recipient's language; dictionary names (a stage) follow it too."""
-    with translation.override(user.language or settings.LANGUAGE_CODE):
-        return str(message) % {name: str(value) for name, value in values.items()}
 
 
 def remind_stale_opportunities(*, now: datetime.datetime) -> int:
@@ -74,28 +55,12 @@ def remind_stale_opportunities(*, now: datetime.datetime) -> int:
             if not claimed:
                 continue
             opportunity = visit.opportunity
-            owner = opportunity.owner
-            days = str((now - visit.last_touch).days)
-            title = _in_language(
-                owner,
-                STALE_TITLE,
-                days=days,
-                stage=visit.stage,
-                name=opportunity.name,
-            )
-            body = _in_language(
-                owner,
-                STALE_BODY,
-                name=opportunity.name,
-                customer=opportunity.customer.name,
-                days=days,
-            )
             notify(
-                [owner],
+                [opportunity.owner],
                 "opportunity_stale",
                 opportunity,
                 url=opportunity.get_absolute_url(),
-                text=(title, body),
+                context={"visit": visit, "days": (now - visit.last_touch).days},
             )
             sent += 1
     return sent
@@ -121,23 +86,15 @@ def remind_overdue_instalments(*, now: datetime.datetime) -> int:
             if not claimed:
                 continue
             order = instalment.order
-            owner = order.owner
-            owed = f"{instalment.amount - instalment.collected:,.2f}"
-            title = _in_language(
-                owner,
-                OVERDUE_TITLE,
-                owed=owed,
-                number=order.number,
-            )
-            body = _in_language(
-                owner,
-                OVERDUE_BODY,
-                customer=order.customer.name,
-                day=instalment.due_date.isoformat(),
-                owed=owed,
-            )
             notify(
-                [owner], "order_overdue", order, url=order.get_absolute_url(), text=(title, body)
+                [order.owner],
+                "order_overdue",
+                order,
+                url=order.get_absolute_url(),
+                context={
+                    "instalment": instalment,
+                    "owed": f"{instalment.amount - instalment.collected:,.2f}",
+                },
             )
             sent += 1
     return sent

@@ -31,6 +31,7 @@ def test_it_reminds_after_seven_untouched_days_once(alice, in_proposal):
 
     note = Notification.objects.get(recipient=alice, verb="opportunity_stale")
     assert in_proposal.name in note.title
+    assert "阶段已 7 天未更新" in note.title  # in alice's language, with the stage
 
 
 def test_a_touch_restarts_the_count(alice, in_proposal):
