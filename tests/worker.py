@@ -14,8 +14,11 @@ from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[1]
 # A Redis database of its own (one per pytest-xdist process), so that no other worker on this
-# machine takes the test's tasks.
-TEST_REDIS_DB = 15 - int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+# machine takes the test's tasks. TEST_REDIS_DB_TOP moves the range down for a second suite run
+# at the same time on the same Redis (another checkout's).
+TEST_REDIS_DB = int(os.environ.get("TEST_REDIS_DB_TOP", "15")) - int(
+    os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0
+)
 
 
 def redis_url() -> str:
