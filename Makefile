@@ -57,7 +57,7 @@ format: install ## Apply ruff's formatting and safe fixes
 	$(VENV)/bin/ruff format .
 
 messages: install ## Extract strings into the zh_Hans catalog and compile it
-	DEBUG=1 $(MANAGE) makemessages -l zh_Hans --no-obsolete --ignore '.venv/*' --ignore 'node_modules/*' --ignore 'var/*' --ignore 'tests/*' --ignore 'staticfiles/*'
+	DEBUG=1 $(MANAGE) makemessages -l zh_Hans --no-obsolete --no-location --ignore '.venv/*' --ignore 'node_modules/*' --ignore 'var/*' --ignore 'tests/*' --ignore 'staticfiles/*'
 	DEBUG=1 $(MANAGE) compilemessages --ignore '.venv' --ignore 'node_modules' -v0
 
 checkmessages: install ## Fail if the zh_Hans catalog misses or fuzzes any string

@@ -226,7 +226,7 @@ def _progress(
     events.append(
         _event(ticket, "status", agent, answered, source=Status.NEW, to=Status.PROCESSING)
     )
-    ticket.first_responded_at = answered
+    ticket.mark_first_response(answered)
     ticket.status = Status.PROCESSING
     if status != Status.PROCESSING:
         resolved = min(
@@ -243,6 +243,7 @@ def _progress(
         )
         ticket.status = Status.AWAITING
         ticket.resolved_at = ticket.paused_at = resolved
+        ticket.mark_resolution(resolved)
     if status == Status.CLOSED and ticket.resolved_at is not None:
         closed = min(ticket.resolved_at + datetime.timedelta(days=rng.randint(0, 3)), now)
         messages.append(
@@ -263,7 +264,9 @@ def _progress(
         update_fields=[
             "status",
             "first_responded_at",
+            "response_minutes",
             "resolved_at",
+            "resolution_minutes",
             "paused_at",
             "closed_at",
         ]

@@ -470,17 +470,17 @@ def ticket_move(
         fields.append("paused_at")
     if status == Status.AWAITING:
         ticket.resolved_at = now
-        fields.append("resolved_at")
-        if ticket.first_responded_at is None:
-            ticket.first_responded_at = now
-            fields.append("first_responded_at")
+        fields += ["resolved_at", *ticket.mark_first_response(now), *ticket.mark_resolution(now)]
     if status == Status.CLOSED:
         ticket.closed_at = now
         fields.append("closed_at")
+        if previous != Status.AWAITING:  # closed without asking the customer to confirm
+            fields += ticket.mark_resolution(now)
     if previous == Status.CLOSED:
         ticket.closed_at = None
         ticket.resolved_at = None
-        fields += ["closed_at", "resolved_at"]
+        ticket.resolution_minutes = None
+        fields += ["closed_at", "resolved_at", "resolution_minutes"]
     ticket.status = status
     ticket.save(update_fields=list(dict.fromkeys(fields)))
     _log(
@@ -585,9 +585,8 @@ def ticket_message_add(
         for upload in uploads:
             attachment_add(target=message, upload=upload, by=by)
     if kind == TicketMessage.Kind.REPLY:
-        if ticket.first_responded_at is None:
-            ticket.first_responded_at = now
-            ticket.save(update_fields=["first_responded_at"])
+        if answered := ticket.mark_first_response(now):
+            ticket.save(update_fields=answered)
         if ticket.status == Status.NEW:
             ticket_move(ticket=ticket, status=Status.PROCESSING, by=by, now=now)
         if ticket.contact_email and DeskSettings.load().email_public_replies:

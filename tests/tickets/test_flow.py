@@ -159,3 +159,35 @@ def test_a_ticket_long_past_due_needs_a_delay_explanation(
     services.ticket_move(ticket=ticket, status=Status.AWAITING, by=agent)
     # The supervisor (head of 客服部) was told.
     assert supervisor.notifications.filter(verb="ticket_delay_explained").count() == 1
+
+
+def test_it_keeps_response_and_resolution_times_in_working_minutes(monday, make_ticket, agent):
+    ticket = make_ticket()  # Monday 10:00
+    # Answered after lunch: 10:00–12:00 and 13:00–14:30 are 3.5 working hours.
+    monday.move_to(local(2026, 3, 2, 14, 30))
+    services.ticket_message_add(
+        ticket=ticket, body="已收到", kind=TicketMessage.Kind.REPLY, by=agent
+    )
+    # Resolved on Tuesday at 10:00: Monday 10:00–18:00 less lunch (7 h) and Tuesday 9–10 (1 h).
+    monday.move_to(local(2026, 3, 3, 10, 0))
+    services.ticket_move(ticket=ticket, status=Status.AWAITING, by=agent)
+    ticket.refresh_from_db()
+    assert ticket.response_minutes == 210
+    assert ticket.resolution_minutes == 8 * 60
+
+
+def test_resolution_time_leaves_out_the_time_awaiting_the_customer(monday, make_ticket, agent):
+    ticket = make_ticket()
+    services.ticket_move(ticket=ticket, status=Status.PROCESSING, by=agent)
+    monday.move_to(local(2026, 3, 2, 11, 0))
+    services.ticket_move(ticket=ticket, status=Status.AWAITING, by=agent)  # 1 h of work
+    monday.move_to(local(2026, 3, 3, 11, 0))  # the customer says no after 8 working hours
+    services.ticket_message_add(ticket=ticket, body="还是不行", kind=TicketMessage.Kind.CUSTOMER)
+    monday.move_to(local(2026, 3, 3, 12, 0))
+    services.ticket_move(ticket=ticket, status=Status.CLOSED, by=agent)  # one more hour
+    ticket.refresh_from_db()
+    assert ticket.resolution_minutes == 2 * 60
+    # Reopened, it is unresolved again.
+    services.ticket_move(ticket=ticket, status=Status.PROCESSING, by=agent)
+    ticket.refresh_from_db()
+    assert ticket.resolution_minutes is None

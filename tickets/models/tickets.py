@@ -24,6 +24,10 @@ def new_public_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+def _minutes(duration: datetime.timedelta) -> int:
+    return int(duration.total_seconds() // 60)
+
+
 class TicketQuerySet(models.QuerySet["Ticket"]):
     def visible_to(self, user) -> TicketQuerySet:  # type: ignore[no-untyped-def]
         """Agents: tickets assigned to them, in their queues, or where they collaborate;
@@ -171,6 +175,14 @@ class Ticket(models.Model):
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     paused_at = models.DateTimeField(_("paused since"), null=True, blank=True)
     paused_total = models.DurationField(_("working time paused"), default=datetime.timedelta)
+    # Working minutes on the business calendar, kept by the services when the ticket is first
+    # answered and when it is resolved, so that reports take medians in the database.
+    response_minutes = models.PositiveIntegerField(
+        _("first response (working minutes)"), null=True, blank=True, editable=False
+    )
+    resolution_minutes = models.PositiveIntegerField(
+        _("resolution (working minutes)"), null=True, blank=True, editable=False
+    )
     # Claims of the escalation sweep: set once, so a warning or breach is announced once.
     response_warned_at = models.DateTimeField(null=True, blank=True, editable=False)
     response_breached_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -224,6 +236,25 @@ class Ticket(models.Model):
         if self.first_responded_at is None and self.first_response_due < self.resolution_due:
             return self.first_response_due
         return self.resolution_due
+
+    def mark_first_response(self, now: datetime.datetime) -> list[str]:
+        """Records the first answer and its working time; the fields changed, for saving."""
+        from tickets import calendar
+
+        if self.first_responded_at is not None:
+            return []
+        self.first_responded_at = now
+        self.response_minutes = _minutes(calendar.working_time_between(self.created_at, now))
+        return ["first_responded_at", "response_minutes"]
+
+    def mark_resolution(self, now: datetime.datetime) -> list[str]:
+        """Records the working time the clock ran until the ticket was resolved: working time
+        since creation less the time spent paused (awaiting the customer) before ``now``."""
+        from tickets import calendar
+
+        running = calendar.working_time_between(self.created_at, now) - self.paused_total
+        self.resolution_minutes = _minutes(max(running, datetime.timedelta()))
+        return ["resolution_minutes"]
 
     def is_breached(self, now: datetime.datetime) -> bool:
         return self.is_running and self.next_due() <= now
