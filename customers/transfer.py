@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime
 import hashlib
 import logging
-import secrets
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -35,11 +34,10 @@ from crm.accounts.models import User
 from crm.accounts.roles import Level, Role
 from crm.approvals.models import ApprovalRequest
 from crm.approvals.registry import ApprovalKind, register
-from crm.approvals.services import approval_request_create
+from crm.approvals.services import approval_request_create, export_link_claim, export_link_grant
 from crm.core.attachments import clean_file_name, sniff_mime_type
 from crm.core.phones import mask_phone, phone_index
 from crm.core.tasks import enqueue
-from crm.notifications.services import notify
 from customers.filters import CustomerFilter
 from customers.models import (
     Contact,
@@ -776,30 +774,15 @@ def apply_export_request(request: ApprovalRequest) -> None:
     if request.target_id is None:
         raise ValidationError(_("This request has no export attached."))
     export_request = ExportRequest.objects.select_for_update().get(pk=request.target_id)
-    now = timezone.now()
-    export_request.token = secrets.token_urlsafe(32)
-    export_request.approved_at = now
-    export_request.expires_at = now + datetime.timedelta(hours=export_link_hours())
-    export_request.save(update_fields=["token", "approved_at", "expires_at"])
-    notify(
-        [export_request.user],
-        "customer_export_ready",
-        export_request,
-        actor=None,
-        url=export_request.download_url(),
-        context={"export_request": export_request, "hours": export_link_hours()},
+    export_link_grant(
+        export_request, hours=export_link_hours(), notification="customer_export_ready"
     )
 
 
 @transaction.atomic
 def export_request_download(*, export_request: ExportRequest, by: User) -> ExportFile:
     """The unmasked file, once: the link is claimed before the file is built and logged."""
-    now = timezone.now()
-    claimed = (
-        ExportRequest.objects.usable(now).filter(pk=export_request.pk, user=by).update(used_at=now)
-    )
-    if not claimed:
-        raise ValidationError(_("This download link has expired or has already been used."))
+    export_link_claim(export_request, by=by)
     params = QueryDict(export_request.query)
     export_file = export_build(
         user=by, params=params, file_format=export_request.file_format, masked=False

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
@@ -117,3 +119,75 @@ class ApprovalRequest(models.Model):
             return str(registry.get(self.kind).label)
         except LookupError:
             return self.kind
+
+
+class FileFormat(models.TextChoices):
+    CSV = "csv", _("CSV")
+    XLSX = "xlsx", _("Excel (XLSX)")
+
+
+class ExportRequestQuerySet(models.QuerySet[Any]):
+    def visible_to(self, user) -> ExportRequestQuerySet:  # type: ignore[no-untyped-def]
+        """Only the requester: the download link is theirs alone."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        return self.filter(user=user)
+
+    def usable(self, now) -> ExportRequestQuerySet:  # type: ignore[no-untyped-def]
+        """Approved, unexpired and not yet downloaded."""
+        return self.filter(
+            approved_at__isnull=False, expires_at__gt=now, used_at__isnull=True
+        ).exclude(token=None)
+
+
+class ExportRequest(models.Model):
+    """A request for an export holding contact data (导出申请): approved, it becomes a
+    single-use download link for its requester. Each app that exports contact data keeps its
+    own concrete model, with the ``user`` who asked and what the file covers."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Waiting for approval")
+        DENIED = "denied", _("Denied")
+        CANCELLED = "cancelled", _("Withdrawn")
+        READY = "ready", _("Ready to download")
+        EXPIRED = "expired", _("Link expired")
+        USED = "used", _("Downloaded")
+
+    query = models.CharField(_("filter"), max_length=2000, blank=True)
+    file_format = models.CharField(_("format"), max_length=10, choices=FileFormat.choices)
+    row_count = models.PositiveIntegerField(_("rows when requested"), default=0)
+    reason = models.TextField(_("reason"), blank=True)
+    approval = models.ForeignKey(
+        "approvals.ApprovalRequest",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("approval request"),
+    )
+    token = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("link expires at"), null=True, blank=True)
+    used_at = models.DateTimeField(_("downloaded at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("requested at"), default=timezone.now)
+
+    objects = ExportRequestQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.created_at:%Y-%m-%d %H:%M}"  # type: ignore[attr-defined]
+
+    @property
+    def state(self) -> ExportRequest.State:
+        if self.used_at is not None:
+            return self.State.USED
+        if self.approved_at is not None:
+            expired = self.expires_at is None or self.expires_at <= timezone.now()
+            return self.State.EXPIRED if expired else self.State.READY
+        status = self.approval.status if self.approval_id and self.approval else ""
+        if status in (self.State.DENIED, self.State.CANCELLED):
+            return self.State(status)
+        return self.State.PENDING

@@ -1,3 +1,5 @@
+import datetime
+import secrets
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -9,7 +11,7 @@ from django.utils.translation import gettext as _
 from crm.accounts.models import Team, User
 from crm.accounts.roles import Role
 from crm.approvals import registry
-from crm.approvals.models import ApprovalRequest
+from crm.approvals.models import ApprovalRequest, ExportRequest
 from crm.notifications.services import notify
 
 
@@ -132,3 +134,35 @@ def approval_cancel(*, request: ApprovalRequest, by: User) -> ApprovalRequest:
     request.decided_at = timezone.now()
     request.save(update_fields=["status", "decided_at"])
     return request
+
+
+def export_link_grant(export_request: ExportRequest, *, hours: int, notification: str) -> None:
+    """On approval of an export request: a single-use download link for its requester, valid
+    for ``hours``, announced by the ``notification`` template."""
+    now = timezone.now()
+    export_request.token = secrets.token_urlsafe(32)
+    export_request.approved_at = now
+    export_request.expires_at = now + datetime.timedelta(hours=hours)
+    export_request.save(update_fields=["token", "approved_at", "expires_at"])
+    notify(
+        [export_request.user],  # type: ignore[attr-defined]
+        notification,
+        export_request,
+        actor=None,
+        url=export_request.download_url(),  # type: ignore[attr-defined]
+        context={"export_request": export_request, "hours": hours},
+    )
+
+
+def export_link_claim(export_request: ExportRequest, *, by: User) -> None:
+    """Uses up the link before the file is built: a second download, by a double click or by
+    someone who copied the link, finds nothing."""
+    now = timezone.now()
+    claimed = (
+        type(export_request)
+        .objects.usable(now)  # type: ignore[attr-defined]
+        .filter(pk=export_request.pk, user=by)
+        .update(used_at=now)
+    )
+    if not claimed:
+        raise ValidationError(_("This download link has expired or has already been used."))

@@ -13,6 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.accounts.roles import Role
+from crm.approvals.models import ExportRequest as BaseExportRequest
+from crm.approvals.models import FileFormat
 
 
 def import_upload_to(instance: ImportJob, filename: str) -> str:
@@ -25,11 +27,6 @@ def import_upload_to(instance: ImportJob, filename: str) -> str:
 
 def _is_admin(user) -> bool:  # type: ignore[no-untyped-def]
     return bool(user.is_superuser or Role.ADMIN in user.roles)
-
-
-class FileFormat(models.TextChoices):
-    CSV = "csv", _("CSV")
-    XLSX = "xlsx", _("Excel (XLSX)")
 
 
 class ImportJobQuerySet(models.QuerySet["ImportJob"]):
@@ -129,30 +126,8 @@ class ImportJob(models.Model):
         return min(100, self.processed_rows * 100 // self.total_rows)
 
 
-class ExportRequestQuerySet(models.QuerySet["ExportRequest"]):
-    def visible_to(self, user) -> ExportRequestQuerySet:  # type: ignore[no-untyped-def]
-        """Only the requester: the download link is theirs alone."""
-        if not user.is_authenticated or not user.is_active:
-            return self.none()
-        return self.filter(user=user)
-
-    def usable(self, now) -> ExportRequestQuerySet:  # type: ignore[no-untyped-def]
-        """Approved, unexpired and not yet downloaded."""
-        return self.filter(
-            approved_at__isnull=False, expires_at__gt=now, used_at__isnull=True
-        ).exclude(token=None)
-
-
-class ExportRequest(models.Model):
+class ExportRequest(BaseExportRequest):
     """A request for an export with full phone numbers and addresses (导出申请)."""
-
-    class State(models.TextChoices):
-        PENDING = "pending", _("Waiting for approval")
-        DENIED = "denied", _("Denied")
-        CANCELLED = "cancelled", _("Withdrawn")
-        READY = "ready", _("Ready to download")
-        EXPIRED = "expired", _("Link expired")
-        USED = "used", _("Downloaded")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -160,28 +135,8 @@ class ExportRequest(models.Model):
         related_name="customer_export_requests",
         verbose_name=_("requested by"),
     )
-    query = models.CharField(_("filter"), max_length=2000, blank=True)
-    file_format = models.CharField(_("format"), max_length=10, choices=FileFormat.choices)
-    row_count = models.PositiveIntegerField(_("rows when requested"), default=0)
-    reason = models.TextField(_("reason"), blank=True)
-    approval = models.ForeignKey(
-        "approvals.ApprovalRequest",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("approval request"),
-    )
-    token = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
-    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
-    expires_at = models.DateTimeField(_("link expires at"), null=True, blank=True)
-    used_at = models.DateTimeField(_("downloaded at"), null=True, blank=True)
-    created_at = models.DateTimeField(_("requested at"), default=timezone.now)
 
-    objects = ExportRequestQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
+    class Meta(BaseExportRequest.Meta):
         verbose_name = _("customer export request")
         verbose_name_plural = _("customer export requests")
         indexes = [models.Index(fields=["user", "-created_at"])]
@@ -192,26 +147,11 @@ class ExportRequest(models.Model):
             )
         ]
 
-    def __str__(self) -> str:
-        return f"{self.user_id} {self.created_at:%Y-%m-%d %H:%M}"
-
     def get_absolute_url(self) -> str:
         return reverse("customers:export")
 
     def download_url(self) -> str:
         return reverse("customers:export_download", args=[self.token]) if self.token else ""
-
-    @property
-    def state(self) -> ExportRequest.State:
-        if self.used_at is not None:
-            return self.State.USED
-        if self.approved_at is not None:
-            expired = self.expires_at is None or self.expires_at <= timezone.now()
-            return self.State.EXPIRED if expired else self.State.READY
-        status = self.approval.status if self.approval_id and self.approval else ""
-        if status in (self.State.DENIED, self.State.CANCELLED):
-            return self.State(status)
-        return self.State.PENDING
 
 
 class ExportLog(models.Model):
