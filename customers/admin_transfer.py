@@ -1,20 +1,9 @@
 """Read-only admin for the import log and the export audit trail (SPEC §7): nobody edits history."""
 
 from django.contrib import admin
-from django.http import HttpRequest
 
+from crm.core.admin import ReadOnlyAdmin
 from customers.models import ExportLog, ExportRequest, ImportJob
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 @admin.register(ImportJob)

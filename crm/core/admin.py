@@ -11,6 +11,19 @@ admin.site.site_title = _("CRM administration")
 admin.site.index_title = _("Dictionaries, rules, users and settings")
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """For audit trails (import and export logs): nobody edits history."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
 @admin.register(CompanySettings)
 class CompanySettingsAdmin(SimpleHistoryAdmin):
     list_display = ["name", "time_zone", "currency", "date_format", "retention_years"]
