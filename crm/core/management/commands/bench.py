@@ -146,7 +146,7 @@ class Command(BaseCommand):
         status = 0
         for index in range(warmup + requests):
             connection.queries_log.clear()  # it keeps 9,000 queries: start each page empty
-            with CaptureQueriesContext(connection) as queries:
+            with override_settings(**item.overrides), CaptureQueriesContext(connection) as queries:
                 began = time.perf_counter()
                 response = client.get(url, secure=True)
                 elapsed = time.perf_counter() - began
