@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "followups",
     "tickets",
     "opportunities",
+    "analytics",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -334,6 +335,9 @@ CUSTOMER_IMPORT_REQUEST_SECONDS = env_int("CUSTOMER_IMPORT_REQUEST_SECONDS", 20)
 CUSTOMER_IMPORT_MAX_ROWS = env_int("CUSTOMER_IMPORT_MAX_ROWS", 100000)
 CUSTOMER_IMPORT_MAX_BYTES = env_int("CUSTOMER_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
 CUSTOMER_EXPORT_LINK_HOURS = env_int("CUSTOMER_EXPORT_LINK_HOURS", 24)
+# Dashboards: how long built figures stay cached; how long an approved list export link lives.
+ANALYTICS_CACHE_SECONDS = env_int("ANALYTICS_CACHE_SECONDS", 300)
+ANALYTICS_EXPORT_LINK_HOURS = env_int("ANALYTICS_EXPORT_LINK_HOURS", 24)
 # Behind a proxy the client address is in a header, e.g. HTTP_X_REAL_IP; unset: REMOTE_ADDR.
 # Lead capture's rate limits and sign-in throttling both count by it.
 RATELIMIT_IP_META_KEY = env_str("RATELIMIT_IP_META_KEY") or None

@@ -17,6 +17,7 @@ urlpatterns = [
     path("followups/", include("followups.urls")),
     path("", include("opportunities.urls")),
     path("tickets/", include("tickets.urls")),
+    path("analytics/", include("analytics.urls")),
     path("", include("tickets.public_urls")),
     path("", include("customers.public_urls")),
     path("attachments/<int:pk>/", core_views.attachment_download, name="attachment_download"),

@@ -10,6 +10,7 @@ def nav_keys(html: str) -> list[str]:
     return re.findall(r'data-nav="([\w-]+)"', html)
 
 
+# Analytics adds "analytics" (every role has a dashboard) and "action_plans" (everyone).
 # The service desk adds "tickets" (service roles, analysts, admins) and its satisfaction
 # report "tickets_satisfaction" (supervisors, managers, analysts, admins).
 @pytest.mark.parametrize(
@@ -27,6 +28,8 @@ def nav_keys(html: str) -> list[str]:
                 "opportunity_board",
                 "opportunities",
                 "forecast",
+                "analytics",
+                "action_plans",
                 "notifications",
                 "approvals",
             ],
@@ -44,14 +47,24 @@ def nav_keys(html: str) -> list[str]:
                 "opportunities",
                 "forecast",
                 "finance",
+                "analytics",
+                "action_plans",
                 "notifications",
                 "approvals",
             ],
         ),
-        ("agent", ["home", "tickets", "notifications", "approvals"]),
+        ("agent", ["home", "tickets", "analytics", "action_plans", "notifications", "approvals"]),
         (
             "supervisor",
-            ["home", "tickets", "tickets_satisfaction", "notifications", "approvals"],
+            [
+                "home",
+                "tickets",
+                "tickets_satisfaction",
+                "analytics",
+                "action_plans",
+                "notifications",
+                "approvals",
+            ],
         ),
         (
             "analyst",
@@ -64,6 +77,8 @@ def nav_keys(html: str) -> list[str]:
                 "opportunities",
                 "forecast",
                 "finance",
+                "analytics",
+                "action_plans",
                 "notifications",
                 "approvals",
             ],
@@ -82,6 +97,8 @@ def nav_keys(html: str) -> list[str]:
                 "opportunities",
                 "forecast",
                 "finance",
+                "analytics",
+                "action_plans",
                 "notifications",
                 "approvals",
                 "admin",

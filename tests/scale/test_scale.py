@@ -84,6 +84,9 @@ def test_bench_measures_every_page_and_job(tmp_path):
     assert ("customer list", "rep") in pages
     assert ("customer search: phone last 4", "manager") in pages
     assert ("calendar", "rep") in pages
+    assert ("sales dashboard", "manager") in pages
+    assert ("service dashboard", "agent") in pages
+    assert ("automation dashboard, cached", "analyst") in pages
     assert all(row["status"] == 200 for row in report["pages"]), report["pages"]
     # The limit: 15 queries a page (the customer page's panels load after it).
     limits: dict[str, int] = {}

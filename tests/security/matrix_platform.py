@@ -1,6 +1,5 @@
 """The platform's URLs: shell, accounts, notifications, approvals, attachments."""
 
-from crm.notifications.models import Notification
 from crm.notifications.services import notify
 from tests.security.matrix import (
     ALICE_ONLY,
@@ -22,8 +21,9 @@ def build(world):  # type: ignore[no-untyped-def]
     from customers.services import customer_delete_request
 
     alice = world.users["alice"]
-    notify([alice], "approval_decided", context={"request": None}, email=False)
-    world.notification = Notification.objects.get(recipient=alice)
+    [world.notification] = notify(
+        [alice], "approval_decided", context={"request": None}, email=False
+    )
     world.approval = customer_delete_request(customer=world.customer, by=alice, reason="重复录入")
     assert world.approval.approver == world.users["manager"]
     world.records += [world.notification, world.approval]

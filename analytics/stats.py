@@ -1,0 +1,96 @@
+"""Aggregates the dashboards share: percentiles in the database, calendar buckets, rates."""
+
+from __future__ import annotations
+
+import datetime
+import math
+from collections import defaultdict
+from collections.abc import Hashable, Iterable
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection
+from django.db.models import Aggregate, F, FloatField, QuerySet
+from django.db.models.functions import TruncDate, TruncMonth
+from django.utils import timezone
+
+
+class Percentile(Aggregate):
+    """``PERCENTILE_CONT(fraction) WITHIN GROUP (ORDER BY expression)`` (Postgres)."""
+
+    function = "PERCENTILE_CONT"
+    name = "Percentile"
+    output_field = FloatField()
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+
+    def __init__(self, expression: Any, fraction: float, **extra: Any) -> None:
+        super().__init__(expression, fraction=float(fraction), **extra)
+
+
+def percentiles(
+    queryset: QuerySet[Any], field: str, by: str | None, fractions: Iterable[float]
+) -> dict[Hashable, list[float | None]]:
+    """``{group: [p50, p90, …]}`` of ``field`` per value of ``by`` (one group, None, without).
+
+    Postgres computes them in one grouped query. SQLite, the zero-install development
+    database, has no percentile function: there the values are fetched and ranked here.
+    """
+    fractions = list(fractions)
+    rows = queryset.exclude(**{f"{field}__isnull": True}).order_by()
+    if connection.vendor == "postgresql":
+        named = {
+            f"p{index}": Percentile(field, fraction) for index, fraction in enumerate(fractions)
+        }
+        if by is None:
+            result = rows.aggregate(**named)
+            return {None: [result[name] for name in named]} if any(result.values()) else {}
+        grouped = rows.values(by).annotate(**named)
+        return {row[by]: [row[name] for name in named] for row in grouped}
+    values: dict[Hashable, list[float]] = defaultdict(list)
+    for group, value in rows.values_list(by or "pk", field):
+        values[None if by is None else group].append(float(value))
+    return {
+        group: [_interpolated(sorted(numbers), fraction) for fraction in fractions]
+        for group, numbers in values.items()
+    }
+
+
+def _interpolated(numbers: list[float], fraction: float) -> float:
+    """PERCENTILE_CONT's definition: linear interpolation between the closest ranks."""
+    position = fraction * (len(numbers) - 1)
+    low, high = math.floor(position), math.ceil(position)
+    return numbers[low] + (numbers[high] - numbers[low]) * (position - low)
+
+
+def by_month(field: str, *, dates: bool = False) -> TruncMonth:
+    """The month of a datetime in the company's time zone, or of a date field (``dates``)."""
+    if dates:
+        return TruncMonth(field)
+    return TruncMonth(field, tzinfo=timezone.get_current_timezone())
+
+
+def by_day(field: str) -> TruncDate:
+    return TruncDate(field, tzinfo=timezone.get_current_timezone())
+
+
+def as_date(value: datetime.date | datetime.datetime | None) -> datetime.date | None:
+    """A bucket as a date: TruncMonth of a datetime gives an aware datetime, of a date a date."""
+    if isinstance(value, datetime.datetime):
+        return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    return value
+
+
+def rate(part: int | Decimal, whole: int | Decimal) -> float | None:
+    """A percentage with one decimal, or None when there is nothing to divide."""
+    if not whole:
+        return None
+    return round(float(part) * 100 / float(whole), 1)
+
+
+def hours(minutes: float | None) -> float | None:
+    return None if minutes is None else round(minutes / 60, 1)
+
+
+def duration_days(field_from: str, field_to: str) -> Any:
+    """A duration expression between two datetime fields, for Avg()."""
+    return F(field_to) - F(field_from)
