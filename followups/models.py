@@ -220,6 +220,12 @@ class FollowUpTask(models.Model):
             models.Index(fields=["owner", "status", "due_at"]),
             # The calendar: one owner's tasks of any status in a date range.
             models.Index(fields=["owner", "due_at"], name="task_owner_due"),
+            # Dashboards: how timely the tasks that fell due in a period were done.
+            models.Index(
+                fields=["due_at"],
+                include=["owner", "status", "completed_at"],
+                name="task_due_cover",
+            ),
             models.Index(fields=["customer", "status", "due_at"]),
             models.Index(
                 fields=["remind_at"],
@@ -299,6 +305,10 @@ class FollowUpRecord(models.Model):
         indexes = [
             models.Index(fields=["customer", "-occurred_at"]),
             models.Index(fields=["owner", "-occurred_at"]),
+            # Dashboards count a year of records by month and method from the index alone.
+            models.Index(
+                fields=["occurred_at"], include=["method", "owner"], name="record_occurred_cover"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -54,14 +54,14 @@ def build(scope: Scope) -> Board:
         "n_assignment_tried": Count("pk", filter=Q(matched=True, rule__in=assignment_rules())),
     }
     per_rule = list(
-        runs(scope, {}).values_list("rule_id").annotate(total=Count("pk"), **counts).order_by()
+        runs(scope, {}).values_list("rule_id").annotate(total=Count("*"), **counts).order_by()
     )
     per_day = {
         row[0]: row
         for row in runs(scope, {})
         .annotate(day=by_day("created_at"))
         .values_list("day")
-        .annotate(total=Count("pk"), **counts)
+        .annotate(total=Count("*"), **counts)
         .order_by()
     }
     rule_names = names(Rule.objects.all())

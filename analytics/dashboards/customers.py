@@ -19,7 +19,7 @@ from analytics.dashboards import SALES_ROLES, Dashboard, label, names, register
 from analytics.dashboards.sales import customers, is_whole_company
 from analytics.datasets import Column, Dataset, by_id, choice, within
 from analytics.scope import Scope, month_key
-from analytics.stats import as_date, by_month, rate
+from analytics.stats import month_buckets, rate
 from crm.accounts.models import User
 from customers.models import Customer, Tier
 from followups.models import FollowUpMethod, FollowUpRecord, FollowUpTask
@@ -138,7 +138,7 @@ def _tiers(scope: Scope) -> tuple[list[Chart], int, int]:
     rows = list(
         tiered(scope, {})
         .values_list("value_tier", "activity_tier")
-        .annotate(total=Count("pk"), won=Count("pk", filter=Q(type=Customer.Type.WON)))
+        .annotate(total=Count("*"), won=Count("pk", filter=Q(type=Customer.Type.WON)))
         .order_by()
     )
     labels = dict(Tier.choices)
@@ -221,16 +221,17 @@ def _tiers(scope: Scope) -> tuple[list[Chart], int, int]:
 
 
 def _lifecycle(scope: Scope) -> tuple[Chart, int]:
+    bucket, key_of = month_buckets("history_date", scope.months())
     rows = (
         moves(scope, {})
-        .annotate(month=by_month("history_date"))
+        .annotate(month=bucket)
         .values_list("month", "lifecycle")
         .annotate(total=Count("id", distinct=True))
         .order_by()
     )
     counts: dict[tuple[str, str], int] = defaultdict(int)
     for month, stage, total in rows:
-        counts[(month_key(as_date(month)), stage)] += total  # type: ignore[arg-type]
+        counts[(key_of(month), stage)] += total
     keys = [month_key(month) for month in scope.months()]
     chart = Chart(
         key="lifecycle",
@@ -257,16 +258,17 @@ def _lifecycle(scope: Scope) -> tuple[Chart, int]:
 
 
 def _records(scope: Scope) -> tuple[Chart, int]:
+    bucket, key_of = month_buckets("occurred_at", scope.months())
     rows = (
         records(scope, {})
-        .annotate(month=by_month("occurred_at"))
+        .annotate(month=bucket)
         .values_list("month", "method_id")
-        .annotate(total=Count("pk"))
+        .annotate(total=Count("*"))
         .order_by()
     )
     counts: dict[tuple[str, Any], int] = defaultdict(int)
     for month, method, total in rows:
-        counts[(month_key(as_date(month)), method)] += total  # type: ignore[arg-type]
+        counts[(key_of(month), method)] += total
     methods = names(FollowUpMethod.objects.all())
     keys = [month_key(month) for month in scope.months()]
     used = sorted({method for _month, method in counts})
@@ -298,11 +300,11 @@ def _timeliness(scope: Scope) -> tuple[Chart, float | None]:
         tasks(scope, {})
         .values_list("owner_id")
         .annotate(
-            on_time=Count("pk", filter=_on_time),
+            on_time=Count("due_at", filter=_on_time),
             late=Count(
-                "pk", filter=Q(status=FollowUpTask.Status.DONE, completed_at__gt=F("due_at"))
+                "due_at", filter=Q(status=FollowUpTask.Status.DONE, completed_at__gt=F("due_at"))
             ),
-            missed=Count("pk", filter=Q(status=FollowUpTask.Status.PENDING)),
+            missed=Count("due_at", filter=Q(status=FollowUpTask.Status.PENDING)),
         )
         .order_by()
     )

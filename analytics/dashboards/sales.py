@@ -32,7 +32,7 @@ from analytics.dashboards import SALES_ROLES, Dashboard, label, names, register
 from analytics.datasets import Column, Dataset, by_id, choice, within
 from analytics.models import ChannelSpend
 from analytics.scope import Scope, month_key
-from analytics.stats import as_date, by_month, rate
+from analytics.stats import AFTER, BEFORE, month_buckets, rate
 from crm.accounts.models import Region, Team, User
 from crm.accounts.roles import Level
 from crm.core.templatetags.crm import cny
@@ -274,28 +274,30 @@ def build(scope: Scope) -> Board:
 def _acquisition(
     scope: Scope, months: list[datetime.date], source_names: dict[int, str]
 ) -> tuple[list[Chart], Chart, dict[str, int]]:
+    created_month, created_key = month_buckets("created_at", months)
+    captured_month, captured_key = month_buckets("captured_at", months)
     created = (
         new_customers(scope, {})
-        .annotate(month=by_month("created_at"))
+        .annotate(month=created_month)
         .values_list("month", "source_id")
-        .annotate(total=Count("pk"), won=Count("pk", filter=Q(type=Customer.Type.WON)))
+        .annotate(total=Count("*"), won=Count("pk", filter=Q(type=Customer.Type.WON)))
         .order_by()
     )
     captured = (
         leads(scope, {})
-        .annotate(month=by_month("captured_at"))
+        .annotate(month=captured_month)
         .values_list("month", "source_id")
-        .annotate(total=Count("pk"))
+        .annotate(total=Count("*"))
         .order_by()
     )
     customer_counts: dict[tuple[str, Any], int] = defaultdict(int)
     won_by_source: dict[Any, int] = defaultdict(int)
     for month, source, total, won in created:
-        customer_counts[(month_key(as_date(month)), source)] += total  # type: ignore[arg-type]
+        customer_counts[(created_key(month), source)] += total
         won_by_source[source] += won
     lead_counts: dict[tuple[str, Any], int] = defaultdict(int)
     for month, source, total in captured:
-        lead_counts[(month_key(as_date(month)), source)] += total  # type: ignore[arg-type]
+        lead_counts[(captured_key(month), source)] += total
     month_keys = [month_key(month) for month in months]
     charts = []
     for key, title, dataset, counts in (
@@ -390,7 +392,7 @@ def _funnel(scope: Scope) -> Chart:
         funnel(scope, {})
         .annotate(furthest=furthest_stage())
         .values_list("furthest")
-        .annotate(total=Count("pk"))
+        .annotate(total=Count("*"))
         .order_by()
     )
     by_furthest = dict(rows)
@@ -443,9 +445,10 @@ def _funnel(scope: Scope) -> Chart:
 
 
 def _outcomes(scope: Scope, months: list[datetime.date]) -> tuple[Chart, Chart, float | None]:
+    closed_month, closed_key = month_buckets("closed_at", months)
     by_month_rows = (
         closed(scope, {})
-        .annotate(month=by_month("closed_at"))
+        .annotate(month=closed_month)
         .values_list("month")
         .annotate(
             won=Count("pk", filter=Q(stage__kind__in=WON_KINDS)),
@@ -456,7 +459,7 @@ def _outcomes(scope: Scope, months: list[datetime.date]) -> tuple[Chart, Chart, 
     won: dict[str, int] = defaultdict(int)
     lost: dict[str, int] = defaultdict(int)
     for month, won_count, lost_count in by_month_rows:
-        key = month_key(as_date(month))  # type: ignore[arg-type]
+        key = closed_key(month)
         won[key] += won_count
         lost[key] += lost_count
     keys = [month_key(month) for month in months]
@@ -485,7 +488,7 @@ def _outcomes(scope: Scope, months: list[datetime.date]) -> tuple[Chart, Chart, 
     reasons = (
         closed(scope, {"outcome": "lost"})
         .values_list("lost_reason_id")
-        .annotate(total=Count("pk"))
+        .annotate(total=Count("*"))
         .order_by("-total")
     )
     reason_names = names(LostReason.objects.all())
@@ -513,7 +516,7 @@ def _stage_time(scope: Scope) -> Chart:
     rows = (
         stage_visits(scope, {})
         .values_list("stage_id")
-        .annotate(average=Avg(F("left_at") - F("entered_at")), total=Count("pk"))
+        .annotate(average=Avg(F("left_at") - F("entered_at")), total=Count("*"))
         .order_by()
     )
     averages = {stage: (average, total) for stage, average, total in rows}
@@ -558,22 +561,25 @@ def _pipeline(scope: Scope) -> tuple[Chart, Decimal]:
     weighted = ExpressionWrapper(
         F("amount") * F("stage__probability") / Decimal(100), output_field=DecimalField(**MONEY)
     )
+    window = []
+    month = first
+    while month < after:
+        window.append(month)
+        month = (month + datetime.timedelta(days=32)).replace(day=1)
+    # The month after the window closes it: later dates fall after it.
+    bucket, key_of = month_buckets("expected_close_date", [*window, after], dates=True)
     rows = (
         pipeline(scope, {})
-        .annotate(month=by_month("expected_close_date", dates=True))
+        .annotate(month=bucket)
         .values_list("month")
         .annotate(total=Sum("amount"), weighted_total=Sum(weighted))
         .order_by()
     )
+    keys = [month_key(month) for month in window]
     buckets: dict[str, tuple[Decimal, Decimal]] = defaultdict(lambda: (Decimal(0), Decimal(0)))
-    keys = []
-    month = first
-    while month < after:
-        keys.append(month_key(month))
-        month = (month + datetime.timedelta(days=32)).replace(day=1)
-    for month_start, amount, weight in rows:
-        day = as_date(month_start)
-        key = "overdue" if day < first else "later" if day >= after else month_key(day)  # type: ignore[operator]
+    for month_value, amount, weight in rows:
+        key = key_of(month_value)
+        key = {BEFORE: "overdue", AFTER: "later", month_key(after): "later"}.get(key, key)
         old = buckets[key]
         buckets[key] = (old[0] + (amount or 0), old[1] + (weight or 0))
     categories = ["overdue", *keys, "later"]
@@ -612,9 +618,10 @@ def _pipeline(scope: Scope) -> tuple[Chart, Decimal]:
 def _sales(scope: Scope, months: list[datetime.date]) -> tuple[Chart, Decimal]:
     dimension = scope.by if scope.by in dict(DIMENSIONS) else "rep"
     if dimension == "product":
+        bucket, key_of = month_buckets("order__signed_on", months, dates=True)
         rows = (
             sold_lines(scope, {})
-            .annotate(month=by_month("order__signed_on", dates=True))
+            .annotate(month=bucket)
             .values_list("month", "product")
             .annotate(total=Sum(LINE_TOTAL))
             .order_by()
@@ -622,9 +629,10 @@ def _sales(scope: Scope, months: list[datetime.date]) -> tuple[Chart, Decimal]:
         labels: dict[Any, str] = {}
     else:
         field = GROUP_FIELDS[dimension]
+        bucket, key_of = month_buckets("signed_on", months, dates=True)
         rows = (
             sold(scope, {})
-            .annotate(month=by_month("signed_on", dates=True))
+            .annotate(month=bucket)
             .values_list("month", field)
             .annotate(total=Sum("amount"))
             .order_by()
@@ -633,7 +641,7 @@ def _sales(scope: Scope, months: list[datetime.date]) -> tuple[Chart, Decimal]:
     amounts: dict[tuple[str, Any], Decimal] = defaultdict(Decimal)
     group_totals: dict[Any, Decimal] = defaultdict(Decimal)
     for month, group, total in rows:
-        amounts[(month_key(as_date(month)), group)] += total or 0  # type: ignore[arg-type]
+        amounts[(key_of(month), group)] += total or 0
         group_totals[group] += total or 0
     ranked = sorted(group_totals, key=lambda group: -group_totals[group])
     shown, rest = ranked[:TOP_GROUPS], ranked[TOP_GROUPS:]

@@ -19,7 +19,7 @@ from analytics.charts import Board, Chart, Kpi, Point, Series
 from analytics.dashboards import SERVICE_ROLES, Dashboard, label, names, register
 from analytics.datasets import Column, Dataset, by_id, choice, within
 from analytics.scope import Scope, month_key
-from analytics.stats import as_date, by_day, by_month, hours, percentiles, rate
+from analytics.stats import by_day, hours, month_buckets, percentiles, rate
 from crm.accounts.models import Team, User
 from tickets.models import Priority, Survey, Ticket, TicketCategory
 
@@ -164,14 +164,14 @@ def _volume(scope: Scope) -> tuple[Chart, int, int]:
         created(scope, {})
         .annotate(day=by_day("created_at"))
         .values_list("day")
-        .annotate(total=Count("pk"))
+        .annotate(total=Count("*"))
         .order_by()
     )
     shut = dict(
         closed(scope, {})
         .annotate(day=by_day("closed_at"))
         .values_list("day")
-        .annotate(total=Count("pk"))
+        .annotate(total=Count("*"))
         .order_by()
     )
     days = list(scope.days())
@@ -258,7 +258,7 @@ def _breaches(scope: Scope, dimension: str) -> tuple[Chart, float | None]:
     rows = list(
         created(scope, {})
         .values_list(field)
-        .annotate(total=Count("pk"), breached=Count("pk", filter=BREACHED))
+        .annotate(total=Count("*"), breached=Count("pk", filter=BREACHED))
         .order_by()
     )
     labels = _group_labels(dimension)
@@ -305,7 +305,7 @@ def _backlog(scope: Scope) -> Chart:
         backlog(scope, {})
         .annotate(age=_age_bucket(timezone.now()))
         .values_list("age", "priority")
-        .annotate(total=Count("pk"))
+        .annotate(total=Count("*"))
         .order_by()
     )
     counts = {(age, priority): total for age, priority, total in rows}
@@ -333,9 +333,10 @@ def _backlog(scope: Scope) -> Chart:
 
 
 def _satisfaction(scope: Scope) -> tuple[Chart, float | None, float | None]:
+    bucket, key_of = month_buckets("answered_at", scope.months())
     rows = (
         surveys(scope, {})
-        .annotate(month=by_month("answered_at"))
+        .annotate(month=bucket)
         .values_list("month")
         .annotate(
             csat=Avg("score", filter=Q(kind=Survey.Kind.CSAT)),
@@ -348,7 +349,7 @@ def _satisfaction(scope: Scope) -> tuple[Chart, float | None, float | None]:
     )
     by_key: dict[str, list[float]] = defaultdict(lambda: [0.0, 0, 0, 0, 0])
     for month, csat, csat_count, promoters, detractors, nps_count in rows:
-        values = by_key[month_key(as_date(month))]  # type: ignore[arg-type]
+        values = by_key[key_of(month)]
         values[0] += (csat or 0) * csat_count
         values[1] += csat_count
         values[2] += promoters

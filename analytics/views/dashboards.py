@@ -6,12 +6,15 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from analytics import dashboards, datasets, exports
@@ -76,18 +79,36 @@ def dashboard_view(request: HttpRequest, key: str) -> HttpResponse:
     dashboard = _dashboard_or_404(key, request.user)
     form = _filter(request, dashboard, request.GET)
     scope = form.scope()
+    can_export = exports.can_export(request.user)
     context = {
         "dashboard": dashboard,
         "dashboards": dashboards.for_user(request.user),
         "form": form,
         "scope": scope,
-        "board": dashboard.board(scope),
-        "can_export": exports.can_export(request.user),
-        "query": scope.query(),
-        # The charts' axis suffixes, in the interface's language (analytics.js reads them).
-        "units": {"hours": _("h"), "days": _("d")},
+        "board_html": _board_html(dashboard, scope, can_export),
     }
     return render(request, "analytics/dashboard.html", context)
+
+
+def _board_html(dashboard: Dashboard, scope: Scope, can_export: bool) -> str:
+    """The figures as HTML, from the cache when the same scope and filter asked lately: a
+    year of tables costs more to render than to query."""
+    key = f"{scope.cache_key(dashboard.key)}:html:{int(can_export)}"
+    html = cache.get(key)
+    if html is None:
+        query = scope.query()
+        context = {
+            "dashboard": dashboard,
+            "board": dashboard.board(scope),
+            "can_export": can_export,
+            "query": query,
+            "here": f"{reverse('analytics:dashboard', args=[dashboard.key])}?{query}",
+            # The charts' axis suffixes, in the interface's language (analytics.js reads them).
+            "units": {"hours": _("h"), "days": _("d")},
+        }
+        html = render_to_string("analytics/dashboard.html#board", context)
+        cache.set(key, html, dashboards.cache_seconds())
+    return mark_safe(html)  # noqa: S308 - our own template's output
 
 
 @login_required
