@@ -63,10 +63,12 @@ def plan_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def plan_create(request: HttpRequest) -> HttpResponse:
     ensure_may_change(request.user)
+    came_from = request.GET.get("from", "")
     initial = {
         "owner": request.user.pk,
         "metric": request.GET.get("metric", ""),
-        "metric_url": request.GET.get("from", ""),
+        # Only a dashboard of this site: the page shows it as a link.
+        "metric_url": came_from if came_from.startswith("/analytics/") else "",
     }
     form = ActionPlanForm(request.POST or None, initial=initial, user=request.user)
     if request.method == "POST" and form.is_valid():

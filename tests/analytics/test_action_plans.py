@@ -183,3 +183,10 @@ def test_handing_an_item_to_a_colleague_moves_it_to_their_team_and_tells_them(
     plan = services.action_plan_update(plan=plan, by=manager, changes={"owner": bob})
     assert plan.team is None
     assert Notification.objects.filter(recipient=bob, verb="action_plan_assigned").exists()
+
+
+def test_the_dashboard_link_is_only_ever_one_of_this_site(client_for, manager):
+    page = client_for(manager).get(
+        reverse("analytics:action_plan_create"), {"from": "javascript:alert(1)"}
+    )
+    assert "javascript:" not in page.content.decode()
