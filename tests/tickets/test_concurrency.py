@@ -5,17 +5,19 @@ once. SQLite's single writer could not show the races the row locks prevent."""
 
 import datetime
 from collections import Counter
+from functools import partial
 
 import pytest
 from django.core import mail
 from django.utils import timezone
 
+from crm.core.models import DomainEvent
 from crm.notifications.models import Notification
 from customers.models import CustomerCategory
 from customers.services import customer_create
 from tests.concurrency import at_once, needs_postgres
 from tickets import escalation, surveys
-from tickets.models import Survey, Ticket
+from tickets.models import Survey, Ticket, TicketEvent
 
 pytestmark = [needs_postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -112,3 +114,42 @@ def test_the_sweep_and_the_after_commit_kicks_send_each_survey_once(nps_due):
 
     assert sum(results) == SURVEYS
     assert mailed_tokens() == {survey.token: 1 for survey in due}
+
+
+# --- a thousand at once ------------------------------------------------------------------------
+
+TICKETS = 1000
+AGENTS_AT_THE_PHONES = 8
+
+
+def test_a_thousand_concurrent_tickets_lose_nothing_and_share_no_number(
+    monday, make_ticket, agent, agent2
+):
+    def desk(indexes: range) -> list[tuple[int, str]]:
+        created = []
+        for index in indexes:
+            ticket = make_ticket(contact_name=f"来电客户{index}", subject=f"并发工单{index:04d}")
+            created.append((ticket.pk, ticket.number))
+        return created
+
+    results = at_once(
+        *[
+            partial(desk, range(start, TICKETS, AGENTS_AT_THE_PHONES))
+            for start in range(AGENTS_AT_THE_PHONES)
+        ]
+    )
+
+    returned = [row for rows in results for row in rows]
+    assert len(returned) == TICKETS
+    saved = dict(Ticket.objects.values_list("pk", "number"))
+    assert saved == dict(returned), "a ticket the service returned is missing or renumbered"
+    assert sorted(saved.values()) == sorted(
+        f"GW20260302{sequence:03d}" for sequence in range(1, TICKETS + 1)
+    )
+    # Dispatch under the queue lock: the rotation never skips or repeats a turn.
+    assert Counter(Ticket.objects.values_list("assignee_id", flat=True)) == {
+        agent.pk: TICKETS // 2,
+        agent2.pk: TICKETS // 2,
+    }
+    assert TicketEvent.objects.filter(kind=TicketEvent.Kind.CREATED).count() == TICKETS
+    assert DomainEvent.objects.filter(name="ticket.created").count() == TICKETS
