@@ -229,7 +229,12 @@ if REDIS_URL:
         }
     }
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": 3600}
+    # A task taken by a worker that then dies unacknowledged (killed, its machine lost) goes
+    # back to the queue after this many seconds. It must exceed the longest task and the longest
+    # retry countdown, or Redis would hand a task still running to a second worker.
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
+        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)
+    }
 else:
     CACHES = {
         "default": {
@@ -253,7 +258,12 @@ else:
 
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_IGNORE_RESULT = True
+# A task is acknowledged when it ends, not when it starts: a worker killed mid-sweep leaves the
+# message to be delivered again, and every task is idempotent, so the rerun finishes the work.
 CELERY_TASK_ACKS_LATE = True
+# Without this, a pool process killed mid-task (OOM killer, SIGKILL) has its message acknowledged
+# as failed and the work waits for the next beat run; with it, the message is queued again.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER")
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.accounts.models import User
 from crm.core.attachments import validate_upload
 from crm.core.choices import use_cached_choices
+from crm.core.dates import PlausibleDates, validate_year
 from crm.core.phones import validate_phone
 from customers.models import Contact, Customer, CustomerLevel, CustomField, DemandTag, SavedView
 
@@ -20,7 +21,9 @@ def custom_form_field(definition: CustomField) -> forms.Field:
     if definition.type == CustomField.Type.NUMBER:
         return forms.DecimalField(max_digits=18, decimal_places=4, **common)
     if definition.type == CustomField.Type.DATE:
-        return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
+        return forms.DateField(
+            widget=forms.DateInput(attrs={"type": "date"}), validators=[validate_year], **common
+        )
     if definition.type == CustomField.Type.CHOICE:
         options = [("", "---------"), *[(option, option) for option in definition.option_list()]]
         return forms.ChoiceField(choices=options, **common)
@@ -36,7 +39,7 @@ def to_json_value(value: Any) -> Any:
     return value
 
 
-class CustomerForm(forms.ModelForm):
+class CustomerForm(PlausibleDates, forms.ModelForm):
     """The customer's own fields, its admin-defined custom fields and, on create, the first
     contact. Duplicates are checked by the view (it knows the user)."""
 
@@ -102,6 +105,9 @@ class CustomerForm(forms.ModelForm):
         if self.instance.pk:
             for name in ("contact_name", "contact_title", "contact_phone", "contact_email"):
                 del self.fields[name]
+        else:
+            # Nothing to approve on a new customer; the page has no such field to show errors on.
+            del self.fields["change_reason"]
         self.custom_fields = list(CustomField.objects.filter(is_active=True))
         for definition in self.custom_fields:
             field = custom_form_field(definition)
@@ -160,7 +166,7 @@ class CustomerForm(forms.ModelForm):
         ]
 
 
-class ContactForm(forms.ModelForm):
+class ContactForm(PlausibleDates, forms.ModelForm):
     class Meta:
         model = Contact
         fields = ["name", "title", "phone", "email", "decision_role", "birthday", "is_primary"]

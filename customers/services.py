@@ -508,6 +508,7 @@ def customer_tags_remove(
 # --- contacts and reveals
 
 
+@transaction.atomic
 def contact_add(
     *, customer: Customer, by: User | None, primary: bool = False, **fields: Any
 ) -> Contact:
@@ -520,6 +521,19 @@ def contact_add(
     contact.full_clean()
     contact.save()
     return contact
+
+
+@transaction.atomic
+def contact_create(
+    *, customer: Customer, by: User, make_primary: bool = False, **fields: Any
+) -> tuple[Contact, ApprovalRequest | None]:
+    """Adds a contact from the contact form. Asking to make it the primary contact is a
+    key-field change (see ``contact_update``); if that is refused, the contact is not added
+    either, so the form can be sent again as it is."""
+    contact = contact_add(customer=customer, by=by, **fields)
+    if make_primary and not contact.is_primary:
+        return contact_update(contact=contact, by=by, changes={"is_primary": True})
+    return contact, None
 
 
 @transaction.atomic

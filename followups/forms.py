@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.accounts.models import User
 from crm.accounts.roles import Level
 from crm.core.attachments import validate_upload
+from crm.core.dates import PlausibleDates
 from followups.models import FollowUpMethod, FollowUpPlan, FollowUpRecord, FollowUpTask
 
 # Next steps that promise nothing; a next step must name an action.
@@ -52,7 +53,7 @@ def assignable_users(user: User) -> Any:
     return users.filter(Q(pk=user.pk) | Q(team_id__in=visibility.team_ids)).order_by("username")
 
 
-class PlanForm(forms.ModelForm):
+class PlanForm(PlausibleDates, forms.ModelForm):
     class Meta:
         model = FollowUpPlan
         fields = [
@@ -107,7 +108,7 @@ class MultipleFileField(forms.FileField):
         return cleaned
 
 
-class RecordForm(forms.ModelForm):
+class RecordForm(PlausibleDates, forms.ModelForm):
     attachments = MultipleFileField(label=_("Evidence (files)"), required=False)
 
     class Meta:
@@ -166,7 +167,7 @@ class RecordForm(forms.ModelForm):
         return value
 
 
-class CommitmentForm(forms.Form):
+class CommitmentForm(PlausibleDates, forms.Form):
     description = forms.CharField(label=_("Commitment or to-do"), max_length=300, required=False)
     due_at = forms.DateTimeField(label=_("Due"), required=False, widget=DATETIME_WIDGET)
 
@@ -207,7 +208,7 @@ class BulkTransferForm(TransferForm):
         self.fields["to_user"].queryset = assignable_users(user)
 
 
-class RescheduleForm(forms.Form):
+class RescheduleForm(PlausibleDates, forms.Form):
     """A new date keeps the time of day (the calendar's drop); a full time replaces both."""
 
     date = forms.DateField(required=False)

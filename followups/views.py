@@ -188,7 +188,11 @@ def task_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
     task = get_changeable_or_404(FollowUpTask, request.user, pk=pk)
     form = RescheduleForm(request.POST)
     if not form.is_valid():
-        return HttpResponse(status=400)
+        problem = " ".join(error for errors in form.errors.values() for error in errors)
+        if request.htmx:
+            return HttpResponse(problem, status=400)
+        messages.error(request, problem)
+        return redirect(_safe_next(request, task.get_absolute_url()))
     try:
         services.task_reschedule(task=task, due_at=form.new_due_at(task), by=request.user)
     except ValidationError as error:

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.accounts.models import User
+from crm.core.dates import PlausibleDates
 from customers.filters import CUSTOM_PREFIX, CustomerFilter
 from customers.forms import custom_form_field, to_json_value
 from opportunities.models import (
@@ -26,7 +27,7 @@ from opportunities.models import (
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-class OpportunityForm(forms.ModelForm):
+class OpportunityForm(PlausibleDates, forms.ModelForm):
     class Meta:
         model = Opportunity
         fields = [
@@ -131,7 +132,7 @@ class MoveForm(forms.Form):
         )
 
 
-class OrderForm(forms.ModelForm):
+class OrderForm(PlausibleDates, forms.ModelForm):
     class Meta:
         model = Order
         fields = ["number", "amount", "signed_on", "contract_ends_on", "notes"]
@@ -155,14 +156,14 @@ class OrderForm(forms.ModelForm):
         return cleaned
 
 
-class InstalmentForm(forms.ModelForm):
+class InstalmentForm(PlausibleDates, forms.ModelForm):
     class Meta:
         model = Instalment
         fields = ["due_date", "amount", "note"]
         widgets = {"due_date": DATE}
 
 
-class ReceiptForm(forms.ModelForm):
+class ReceiptForm(PlausibleDates, forms.ModelForm):
     class Meta:
         model = Receipt
         fields = ["instalment", "amount", "received_on", "reference"]

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.accounts.models import User
 from crm.core.attachments import validate_upload
+from crm.core.dates import PlausibleDates
 from crm.core.phones import validate_phone
 from customers.models import Contact, Customer
 from tickets.models import Priority, Ticket, TicketCategory, TicketMessage
@@ -150,7 +151,7 @@ class BulkAssignForm(AssignForm):
         self.fields["tickets"].queryset = Ticket.objects.visible_to(user).open()
 
 
-class CollaboratorForm(forms.Form):
+class CollaboratorForm(PlausibleDates, forms.Form):
     user = UserChoiceField(
         User.objects.filter(is_active=True).order_by("username"), label=_("Collaborator")
     )
@@ -168,7 +169,7 @@ class CollaboratorForm(forms.Form):
         return due_at
 
 
-class DelayExplanationForm(forms.Form):
+class DelayExplanationForm(PlausibleDates, forms.Form):
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
     new_date = forms.DateField(label=_("New date"), widget=forms.DateInput(attrs={"type": "date"}))
 

@@ -187,10 +187,21 @@ def ticket_create(request: HttpRequest) -> HttpResponse:
             except ValidationError as error:
                 form.add_error(None, error)
             else:
+                if Ticket.objects.visible_to(request.user).filter(pk=ticket.pk).exists():
+                    messages.success(
+                        request, _("Ticket %(number)s logged.") % {"number": ticket.number}
+                    )
+                    return redirect(ticket)
+                # Routed to a queue the agent does not work on: its page would be a 404.
                 messages.success(
-                    request, _("Ticket %(number)s logged.") % {"number": ticket.number}
+                    request,
+                    _("Ticket %(number)s logged and passed on to %(department)s.")
+                    % {
+                        "number": ticket.number,
+                        "department": ticket.department or _("the feedback pool"),
+                    },
                 )
-                return redirect(ticket)
+                return redirect("tickets:list")
     else:
         form = IntakeForm(initial={"customer": request.GET.get("customer")})
     return render(request, "tickets/ticket_form.html", _intake_context(form))

@@ -337,12 +337,9 @@ def contact_create(request: HttpRequest, pk: int) -> HttpResponse:
         data = form.cleaned_data
         primary = data.pop("is_primary")
         try:
-            contact = services.contact_add(customer=customer, by=request.user, **data)
-            approval = None
-            if primary and not contact.is_primary:
-                _contact, approval = services.contact_update(
-                    contact=contact, by=request.user, changes={"is_primary": True}
-                )
+            _contact, approval = services.contact_create(
+                customer=customer, by=request.user, make_primary=primary, **data
+            )
         except ValidationError as error:
             form.add_error(None, error)
         else:

@@ -1,5 +1,6 @@
-"""Hostile input to the public lead endpoints: whatever arrives, the answer is a 2xx or 4xx, and
-a customer is saved only when the endpoint says the lead was accepted."""
+"""Hostile input to the public lead endpoints: whatever arrives (odd values, fields missing or
+sent twice, raw bytes), the answer is a 2xx or 4xx, and a customer is saved only when the
+endpoint says the lead was accepted."""
 
 import hashlib
 import json
@@ -9,7 +10,9 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from customers.forms_leads import LeadCaptureForm
 from customers.models import Customer, LeadInquiry, LeadSource, SourceChannel
+from tests.hostile import field_map, hostile_post
 
 API_KEY = "hostile-test-key"
 FORM_URL = "/leads/capture/"
@@ -139,3 +142,30 @@ def test_the_api_never_fails_on_raw_bytes(client, lead_source, unlimited, raw, k
     event(f"status {response.status_code}")
     if response.status_code >= 400:
         assert saved() == before
+
+
+@HOSTILE
+@given(data=st.data())
+def test_the_form_never_fails_when_fields_are_missing_doubled_or_odd(client, unlimited, data):
+    valid = {
+        "name": "常州天宁机电有限公司",
+        "contact_name": "陈经理",
+        "phone": "13912345678",
+        "email": "chen@example.com",
+        "message": "想了解五轴加工中心的价格",
+        "website": "",
+    }
+    post = data.draw(hostile_post(valid, field_map(LeadCaptureForm())))
+    before = saved()
+
+    response = client.post(FORM_URL, post)
+
+    assert response.status_code in (200, 302)
+    event(f"status {response.status_code}")
+    after = saved()
+    if response.status_code == 302 and not post.get("website"):
+        assert after[1] == before[1] + 1
+    else:
+        assert after == before
+        if response.status_code == 200:
+            assert response.context["form"].errors

@@ -6,51 +6,25 @@ stop the second worker, and SQLite's single writer could not show the race they 
 """
 
 import datetime
-import threading
 from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
 import time_machine
-from django.db import connection, connections
 
 from crm.notifications.models import Notification
 from opportunities import reminders, services
+from tests.concurrency import at_once, needs_postgres
 
-pytestmark = [
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="needs Postgres: row locks between concurrent transactions (SQLite has one writer)",
-    ),
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+pytestmark = [needs_postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 START = datetime.datetime(2026, 3, 2, 2, 30, tzinfo=datetime.UTC)
 NOW = START + datetime.timedelta(days=10)
 DEALS = 12
 
 
-def from_threads(sweep: Callable[..., int], *, workers: int = 2) -> list[int]:
-    counts: list[int] = []
-    errors: list[BaseException] = []
-    start = threading.Barrier(workers)
-
-    def work() -> None:
-        try:
-            start.wait()
-            counts.append(sweep(now=NOW))
-        except BaseException as error:  # reported to the test thread
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=work) for _worker in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=300)
-    assert errors == []
-    return counts
+def from_threads(sweep: Callable[..., int]) -> list[int]:
+    return at_once(lambda: sweep(now=NOW))
 
 
 @pytest.fixture
