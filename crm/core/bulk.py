@@ -43,7 +43,8 @@ def copy_rows(
     table = connection.ops.quote_name(model._meta.db_table)
     names = ", ".join(connection.ops.quote_name(column) for column in columns)
     count = 0
-    with connection.cursor() as cursor:
+    # Errors as Django's (IntegrityError, DataError …): callers catch those, not psycopg's.
+    with connection.cursor() as cursor, connection.wrap_database_errors:
         raw = cursor.cursor  # the psycopg cursor under Django's wrapper
         with raw.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
             for row in rows:
