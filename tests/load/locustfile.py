@@ -80,7 +80,7 @@ def sign_out(environment: Any, **kwargs: Any) -> None:
 def report(environment: Any, **kwargs: Any) -> None:
     total = environment.stats.total
     print(  # noqa: T201 - the figures are what `make load` is for
-        f"\nload: {environment.runner.user_count if environment.runner else 0} users, "
+        f"\nload: {getattr(environment.parsed_options, 'num_users', '?')} users, "
         f"{total.num_requests} requests, {total.total_rps:.1f} requests/s, "
         f"median {total.median_response_time:.0f} ms, "
         f"p95 {total.get_response_time_percentile(0.95):.0f} ms, "
