@@ -11,7 +11,7 @@ PORT ?= 8000
 # pytest-xdist processes for `make test` (each gets its own test database and Redis number).
 TEST_WORKERS ?= 2
 
-.PHONY: help install run test lint format messages checkmessages clean seed-scale bench
+.PHONY: help install run test lint format messages checkmessages clean seed-scale bench load
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -84,6 +84,27 @@ bench: export DEBUG ?= 1
 bench: install ## Benchmark pages and jobs on the scale data set (table here, JSON in var/bench/)
 	@test -n "$$DATABASE_URL" || { echo "Set DATABASE_URL to the database seed-scale filled."; exit 1; }
 	$(MANAGE) bench $(BENCH_ARGS)
+
+# The load test runs gunicorn as production does (DEBUG off, tests/load/settings.py) on the
+# scale data set, and locust headless against it; gunicorn stops when locust is done.
+LOAD_PORT ?= 8601
+LOAD_USERS ?= 50
+LOAD_SECONDS ?= 60
+LOAD_WORKERS ?= 4
+load: export DJANGO_SETTINGS_MODULE := tests.load.settings
+load: install ## Load test on the scale data set: gunicorn (4 workers), 50 locust users for 60 s
+	@test -n "$$DATABASE_URL" || { echo "Set DATABASE_URL to the database seed-scale filled."; exit 1; }
+	mkdir -p var/load
+	$(MANAGE) collectstatic --no-input -v0
+	@$(VENV)/bin/gunicorn crm.wsgi --workers $(LOAD_WORKERS) --bind $(HOST):$(LOAD_PORT) \
+	    --error-logfile var/load/gunicorn.log & gunicorn=$$!; \
+	  trap 'kill $$gunicorn 2>/dev/null; wait $$gunicorn' EXIT; \
+	  for _ in $$(seq 60); do \
+	    curl -sf -o /dev/null http://$(HOST):$(LOAD_PORT)/accounts/login/ && break; sleep 1; \
+	  done; \
+	  $(VENV)/bin/locust -f tests/load/locustfile.py --headless --only-summary \
+	    --users $(LOAD_USERS) --spawn-rate 10 --run-time $(LOAD_SECONDS)s \
+	    --host http://$(HOST):$(LOAD_PORT) --csv var/load/locust
 
 clean: ## Remove the local database, broker files and collected static files
 	rm -rf var staticfiles

@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
@@ -101,7 +102,13 @@ EXPORT_ONLY_COLUMNS = (
 
 def _key(text: Any) -> str:
     """How headers and dictionary names are compared: full-width folded, case and spaces ignored."""
-    return " ".join(unicodedata.normalize("NFKC", str(text)).casefold().split())
+    return _folded(str(text))
+
+
+@lru_cache(maxsize=4096)
+def _folded(text: str) -> str:
+    # A file repeats its provinces, categories and tags on every row.
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
 def _header_key(text: str) -> str:
@@ -159,6 +166,8 @@ def _decode(data: bytes) -> str:
 
 
 def _cell(value: Any) -> str:
+    if type(value) is str:  # every CSV cell, most XLSX ones
+        return value.replace("\ufeff", "").strip()
     if value is None:
         return ""
     if isinstance(value, bool):

@@ -16,7 +16,7 @@ from crm.accounts.models import User
 from crm.accounts.roles import Role
 from crm.approvals.models import ApprovalRequest
 from crm.approvals.services import approval_request_create
-from crm.core import events
+from crm.core import bulk, events
 from crm.core.numbering import next_number, next_numbers
 from crm.core.phones import phone_index, phone_last4
 from crm.notifications.services import notify
@@ -90,16 +90,34 @@ def can_override_duplicates(user: User) -> bool:
 # --- create and update
 
 
+def _name_fields(name: str) -> dict[str, str]:
+    name = name.strip()
+    pinyin, initials = pinyin_forms(name)
+    return {
+        "name": name,
+        "name_normalized": normalize_name(name),
+        "name_pinyin": pinyin,
+        "name_initials": initials,
+    }
+
+
 def _apply_name(customer: Customer) -> None:
-    customer.name = customer.name.strip()
-    customer.name_normalized = normalize_name(customer.name)
-    customer.name_pinyin, customer.name_initials = pinyin_forms(customer.name)
+    for name, value in _name_fields(customer.name).items():
+        setattr(customer, name, value)
+
+
+def _contact_phone_fields(phone: str | None) -> dict[str, str]:
+    phone = (phone or "").strip()
+    return {
+        "phone": phone,
+        "phone_index": phone_index(phone) if phone else "",
+        "phone_last4": phone_last4(phone) if phone else "",
+    }
 
 
 def _apply_contact_phone(contact: Contact) -> None:
-    contact.phone = (contact.phone or "").strip()
-    contact.phone_index = phone_index(contact.phone) if contact.phone else ""
-    contact.phone_last4 = phone_last4(contact.phone) if contact.phone else ""
+    for name, value in _contact_phone_fields(contact.phone).items():
+        setattr(contact, name, value)
 
 
 def _set_tags(customer: Customer, tags: list[DemandTag] | None) -> None:
@@ -188,39 +206,44 @@ def customers_bulk_create(*, rows: list[NewCustomer], by: User) -> list[Customer
     numbers = next_numbers(NUMBER_PREFIX, len(rows))
     now = timezone.now()
     is_rep = Role.SALES_REP in by.roles
-    customers = []
+    values = []
     for row, number in zip(rows, numbers, strict=True):
-        customer = Customer(**row.fields)
-        if "owner" not in row.fields:
+        fields = dict(row.fields)
+        if "owner" not in fields:
+            category = fields.get("category")
             if is_rep:
-                customer.owner = by
-            elif customer.category_id and customer.category.default_owner_id:
-                customer.owner_id = customer.category.default_owner_id
-        if customer.owner_id is None:
-            customer.status = Customer.Status.TO_BE_ASSIGNED
+                fields["owner"] = by
+            elif category is not None and category.default_owner_id:
+                fields["owner_id"] = category.default_owner_id
+        fields.update(_name_fields(fields["name"]), number=number, created_by=by, created_at=now)
+        if fields.get("owner") is None and fields.get("owner_id") is None:
+            fields["status"] = Customer.Status.TO_BE_ASSIGNED
         else:
-            customer.assigned_at = now
-        customer.number = number
-        customer.created_by = by
-        customer.created_at = now
-        _apply_name(customer)
-        customers.append(customer)
-    Customer.objects.bulk_create(customers)
-    Customer.history.bulk_history_create(customers, default_user=by, default_date=now)
-    contacts = []
-    for customer, row in zip(customers, rows, strict=True):
-        for position, contact_fields in enumerate(row.contacts):
-            contact = Contact(customer=customer, is_primary=position == 0, **contact_fields)
-            _apply_contact_phone(contact)
-            contacts.append(contact)
-    Contact.objects.bulk_create(contacts)
-    Contact.history.bulk_history_create(contacts, default_user=by, default_date=now)
-    CustomerTag.objects.bulk_create(
+            fields["assigned_at"] = now
+        values.append(fields)
+    history = bulk.History(user=by, date=now)
+    customers = bulk.create_from_values(Customer, values, history=history)
+    bulk.insert_values(
+        Contact,
         [
-            CustomerTag(customer=customer, tag=tag)
+            {
+                **contact_fields,
+                **_contact_phone_fields(contact_fields.get("phone")),
+                "customer_id": customer.pk,
+                "is_primary": position == 0,
+            }
             for customer, row in zip(customers, rows, strict=True)
-            for tag in {tag.pk: tag for tag in row.tags}.values()
-        ]
+            for position, contact_fields in enumerate(row.contacts)
+        ],
+        history=history,
+    )
+    bulk.insert_values(
+        CustomerTag,
+        [
+            {"customer_id": customer.pk, "tag_id": tag_id}
+            for customer, row in zip(customers, rows, strict=True)
+            for tag_id in dict.fromkeys(tag.pk for tag in row.tags)
+        ],
     )
     events.emit_many(
         CUSTOMER_CREATED,

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, Count, Q, Value, When, Window
+from django.db.models.functions import RowNumber, TruncDate
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -16,6 +18,9 @@ from simple_history.models import HistoricalRecords
 
 from crm.core.visibility import VisibleQuerySet
 from customers.models import Customer
+
+if TYPE_CHECKING:
+    from crm.accounts.models import User
 
 
 class FollowUpMethod(models.Model):
@@ -151,6 +156,45 @@ class FollowUpTaskQuerySet(VisibleQuerySet["FollowUpTask"]):
     def due_between(self, start: datetime.datetime, end: datetime.datetime) -> FollowUpTaskQuerySet:
         return self.pending().filter(due_at__gte=start, due_at__lt=end)
 
+    def on_calendar(self, start: datetime.datetime, end: datetime.datetime) -> FollowUpTaskQuerySet:
+        """Pending and done tasks due in ``[start, end)``: what the calendar shows."""
+        return self.exclude(status=FollowUpTask.Status.CANCELLED).filter(
+            due_at__gte=start, due_at__lt=end
+        )
+
+    def first_of_each_day(
+        self, tz: datetime.tzinfo, *, limit: int, first_owner: User
+    ) -> tuple[dict[datetime.date, int], list[int]]:
+        """How many tasks each local day has, and the ids of its first ``limit``:
+        ``first_owner``'s own before the others' (those are the ones they can drag), then by due
+        time. One query whatever the number of tasks: windows over each day count and rank its
+        tasks, and only the first few rows of a day leave the database."""
+        day = TruncDate("due_at", tzinfo=tz)
+        rows = (
+            self.annotate(
+                day=day,
+                day_total=Window(Count("id"), partition_by=day),
+                rank=Window(
+                    RowNumber(),
+                    partition_by=day,
+                    order_by=[
+                        Case(When(owner=first_owner, then=Value(0)), default=Value(1)),
+                        "due_at",
+                        "id",
+                    ],
+                ),
+            )
+            .filter(rank__lte=limit)
+            .order_by()
+            .values_list("pk", "day", "day_total")
+        )
+        counts: dict[datetime.date, int] = {}
+        ids = []
+        for pk, local_day, total in rows:
+            counts[local_day] = total
+            ids.append(pk)
+        return counts, ids
+
 
 class FollowUpTask(models.Model):
     """跟进任务: pending until done or cancelled; overdue is derived from the due time."""
@@ -218,8 +262,11 @@ class FollowUpTask(models.Model):
         verbose_name_plural = _("follow-up tasks")
         indexes = [
             models.Index(fields=["owner", "status", "due_at"]),
-            # The calendar: one owner's tasks of any status in a date range.
-            models.Index(fields=["owner", "due_at"], name="task_owner_due"),
+            # The calendar: the owners' tasks of any status in a date range, counted and
+            # ranked per day from the index alone (status and id included).
+            models.Index(
+                fields=["owner", "due_at"], name="task_owner_due", include=["status", "id"]
+            ),
             # Dashboards: how timely the tasks that fell due in a period were done.
             models.Index(
                 fields=["due_at"],

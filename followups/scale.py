@@ -206,6 +206,18 @@ scale.page(
     url=lambda bench, role: reverse("followups:team"),
 )
 scale.page("calendar", "list", roles=WORKERS, url=lambda bench, role: reverse("followups:calendar"))
+scale.page(
+    "calendar: week",
+    "list",
+    roles=WORKERS,
+    url=lambda bench, role: reverse("followups:calendar") + "?view=week",
+)
+scale.page(
+    "calendar: day",
+    "list",
+    roles=WORKERS,
+    url=lambda bench, role: reverse("followups:calendar") + "?view=day",
+)
 
 for _name, _sweep in [
     ("reminders: before tasks", reminders.remind_before_tasks),

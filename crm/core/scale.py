@@ -23,12 +23,16 @@ from __future__ import annotations
 
 import datetime
 import random
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from django.db import connection, models
 from django.utils.module_loading import autodiscover_modules
+
+# Steps write their rows with these (they live with the import's bulk writes).
+from crm.core.bulk import copy_rows as copy_rows
+from crm.core.bulk import reserve_ids as reserve_ids
 
 if TYPE_CHECKING:
     from crm.accounts.models import User
@@ -99,37 +103,6 @@ def step(
 def steps() -> list[ScaleStep]:
     autodiscover_modules("scale")
     return sorted(_steps.values(), key=lambda item: item.order)
-
-
-def reserve_ids(model: type[models.Model], count: int) -> list[int]:
-    """``count`` primary keys from the table's sequence, so COPY can write children at once."""
-    if count <= 0:
-        return []
-    table = model._meta.db_table
-    column = model._meta.pk.column
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [table, column, count],
-        )
-        return [row[0] for row in cursor.fetchall()]
-
-
-def copy_rows(
-    model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]
-) -> int:
-    """Writes rows with Postgres COPY (tens of thousands of rows a second). ``columns`` are
-    database column names; values are Python values psycopg adapts (str for JSON columns)."""
-    table = connection.ops.quote_name(model._meta.db_table)
-    names = ", ".join(connection.ops.quote_name(column) for column in columns)
-    count = 0
-    with connection.cursor() as cursor:
-        raw = cursor.cursor  # the psycopg cursor under Django's wrapper
-        with raw.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-                count += 1
-    return count
 
 
 def analyze(*models_: type[models.Model]) -> None:

@@ -68,16 +68,18 @@ class VisibleQuerySet(models.QuerySet[M]):
             return self.all()
         from crm.accounts.models import User
 
-        scope = Q(**{self.owner_field: user})
+        if visibility.team_ids:
+            # The team's members (and the user, who may head a team outside their own) by
+            # subquery rather than a join on the owner, and in one arm: the owner column's
+            # index answers it alone, as an index-only scan where the index covers the query.
+            owners = User.objects.filter(Q(pk=user.pk) | Q(team_id__in=visibility.team_ids))
+            scope = Q(InSubquery(F(self.owner_field), owners.values("pk")))
+        else:
+            scope = Q(**{self.owner_field: user})
         if self.shared_field:
             # A subquery, not a join: a join on the many-to-many would repeat shared rows.
             shared = self.model._default_manager.filter(**{self.shared_field: user})
             scope |= Q(InSubquery(F("pk"), shared.values("pk")))
-        if visibility.team_ids:
-            # The team's members by subquery rather than a join on the owner: each arm of the
-            # OR is then an index scan on the owner column.
-            members = User.objects.filter(team_id__in=visibility.team_ids).values("pk")
-            scope |= Q(InSubquery(F(self.owner_field), members))
         return self.filter(scope)
 
 

@@ -39,7 +39,7 @@
     event.preventDefault();
     const chip = dragged;
     const origin = chip.parentElement;
-    cell.appendChild(chip);
+    cell.insertBefore(chip, cell.querySelector("[data-more]")); // chips stay above "+N more"
     const body = new URLSearchParams({ date: cell.dataset.dropDate });
     const headers = JSON.parse(document.body.getAttribute("hx-headers") || "{}");
     headers["HX-Request"] = "true";
@@ -51,12 +51,12 @@
         credentials: "same-origin",
       });
       if (!response.ok) {
-        origin.appendChild(chip);
+        origin.insertBefore(chip, origin.querySelector("[data-more]"));
         const message = await response.text();
         if (response.status === 409 && message) window.alert(message);
       }
     } catch {
-      origin.appendChild(chip);
+      origin.insertBefore(chip, origin.querySelector("[data-more]"));
     }
   });
 })();

@@ -393,6 +393,31 @@ def test_a_duplicate_of_another_teams_customer_is_reported_without_revealing_it(
     assert Customer.objects.count() == 1
 
 
+def test_a_row_the_database_refuses_fails_alone_and_the_rest_of_its_batch_is_saved(importer):
+    # Valid to the email validator (at most 320 characters), too long for the column (254):
+    # the batch's COPY fails, and its rows are saved one by one.
+    domain = ".".join(["b" * 63, "c" * 63, "d" * 63, "e" * 40]) + ".com"
+    long_email = "a" * 60 + "@" + domain
+    job = upload(
+        importer,
+        csv_upload(
+            "客户名称,联系人,邮箱,电话",
+            "甲公司,王经理,wang@jia.cn,13812345678",
+            f"乙公司,李总,{long_email},",
+            "丙公司,赵工,,13900000000",
+        ),
+    )
+    assert job.preview["totals"]["create"] == 3
+
+    job = confirm(importer, job)
+
+    assert (job.status, job.created_count, job.failed_count) == (ImportJob.Status.DONE, 2, 1)
+    assert [problem["row"] for problem in job.errors] == [3]
+    assert sorted(Customer.objects.values_list("name", flat=True)) == ["丙公司", "甲公司"]
+    assert Contact.objects.get(customer__name="甲公司").phone == "13812345678"
+    assert DomainEvent.objects.filter(name="customer.created").count() == 2
+
+
 # Large files
 
 

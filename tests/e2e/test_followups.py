@@ -99,3 +99,52 @@ def test_the_sidebar_shows_how_many_tasks_are_due_today(page: Page, demo_users, 
 
     page.goto("/")
     expect(page.get_by_test_id("nav-count-followups")).to_contain_text(str(expected))
+
+
+def test_a_rep_drags_a_task_to_another_day_and_opens_a_busy_day(page: Page, demo_users, sign_in):
+    from followups.services import task_create
+
+    rep = demo_users["rep1"]
+    customer = customer_create(
+        by=rep, name="温州瓯海电气有限公司", category=CustomerCategory.objects.get(name="企业客户")
+    )
+    day = timezone.localdate() + datetime.timedelta(days=3)
+    target = day + datetime.timedelta(days=1)
+    if target.month != day.month:
+        target = day - datetime.timedelta(days=1)
+    morning = timezone.make_aware(datetime.datetime.combine(day, datetime.time(9, 30)))
+    busy = FollowUpTask.objects.filter(
+        owner=rep, due_at__date=day, status=FollowUpTask.Status.PENDING
+    ).count()
+    tasks = [
+        task_create(
+            customer=customer,
+            owner=rep,
+            by=rep,
+            title=f"回访{index}",
+            due_at=morning + datetime.timedelta(minutes=index),
+        )
+        for index in range(5)
+    ]
+    sign_in("rep1")
+
+    page.goto(f"/followups/calendar/?date={day.isoformat()}")
+    cell = page.locator(f'[data-drop-date="{day.isoformat()}"]')
+    expect(cell.get_by_test_id("calendar-task")).to_have_count(4)
+    # The fifth task (and any the demo data put on that day) waits behind "+N more".
+    cell.get_by_test_id("calendar-more").click()
+    expect(page.get_by_test_id("calendar-period")).to_have_text(day.isoformat())
+    expect(page.get_by_test_id("calendar-task")).to_have_count(5 + busy)
+
+    page.goto(f"/followups/calendar/?date={day.isoformat()}")
+    chip = page.locator(f'[data-task="{tasks[0].pk}"]')
+    drop = page.locator(f'[data-drop-date="{target.isoformat()}"]')
+    with page.expect_response(lambda response: "/reschedule/" in response.url) as answer:
+        chip.drag_to(drop)
+    assert answer.value.status == 204
+    expect(drop.locator(f'[data-task="{tasks[0].pk}"]')).to_have_count(1)
+    moved = timezone.localtime(FollowUpTask.objects.get(pk=tasks[0].pk).due_at)
+    assert (moved.date(), moved.time()) == (target, datetime.time(9, 30))
+
+    page.reload()
+    expect(drop.locator(f'[data-task="{tasks[0].pk}"]')).to_have_count(1)

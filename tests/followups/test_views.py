@@ -58,6 +58,20 @@ def add_tasks(customer, owner, count):
         )
 
 
+def add_tasks_on(day, customer, owner, count):
+    """``count`` tasks on one local day, a minute apart from 08:00, titled 任务0, 任务1 …"""
+    first = FollowUpTask.objects.filter(customer=customer).count()
+    morning = timezone.make_aware(datetime.datetime.combine(day, datetime.time(8, 0)))
+    for index in range(first, first + count):
+        task_create(
+            customer=customer,
+            owner=owner,
+            by=owner,
+            title=f"任务{index}",
+            due_at=morning + datetime.timedelta(minutes=index),
+        )
+
+
 class TestMyWork:
     def test_it_shows_overdue_today_and_upcoming_with_counts(
         self, client_for, alice, alices_customer
@@ -157,19 +171,101 @@ class TestCalendar:
         assert f'data-task="{task.pk}"' in html
         assert "draggable" not in html
 
-    def test_it_costs_the_same_queries_for_2_or_20_tasks(
-        self, client_for, alice, alices_customer, django_assert_num_queries
+    @pytest.mark.parametrize("view", ["month", "week", "day"])
+    def test_it_costs_the_same_queries_for_2_or_60_tasks(
+        self, view, client_for, alice, alices_customer, django_assert_num_queries
     ):
-        add_tasks(alices_customer, alice, 2)
+        day = timezone.localdate() + datetime.timedelta(days=1)
+        url = reverse("followups:calendar") + f"?view={view}&date={day.isoformat()}"
+        add_tasks_on(day, alices_customer, alice, 2)
         client = client_for(alice)
-        client.get(reverse("followups:calendar"))
-        # session, user, roles, team tree (visibility), the month's tasks with their customer,
-        # unread notifications count: 6, whatever the row count.
-        with django_assert_num_queries(6):
-            client.get(reverse("followups:calendar"))
-        add_tasks(alices_customer, alice, 18)
-        with django_assert_num_queries(6):
-            client.get(reverse("followups:calendar"))
+        client.get(url)
+        # session, user, roles, team tree (visibility), unread notifications count, and
+        # month / week: the per-day counts with the first ids of each day, those tasks with
+        # their customer's name (7); day: the day's count, the ids of the page, those tasks
+        # with customer and owner (8). Whatever the number of tasks.
+        queries = 8 if view == "day" else 7
+        with django_assert_num_queries(queries):
+            response = client.get(url)
+        assert response.content.decode().count('data-testid="calendar-task"') == 2
+        add_tasks_on(day, alices_customer, alice, 58)
+        with django_assert_num_queries(queries):
+            response = client.get(url)
+        shown = {"month": 4, "week": 12, "day": 50}[view]
+        assert response.content.decode().count('data-testid="calendar-task"') == shown
+
+    def test_a_busy_day_shows_its_first_tasks_and_a_link_to_the_rest(
+        self, client_for, alice, alices_customer
+    ):
+        day = timezone.localdate() + datetime.timedelta(days=2)
+        add_tasks_on(day, alices_customer, alice, 7)
+        client = client_for(alice)
+        response = client.get(reverse("followups:calendar"), {"date": day.isoformat()})
+        cell = next(c for week in response.context["weeks"] for c in week if c.date == day)
+        assert [chip.title for chip in cell.chips] == ["任务0", "任务1", "任务2", "任务3"]
+        assert cell.more == 3
+        html = response.content.decode()
+        assert f'href="?view=day&amp;date={day.isoformat()}">还有 3 项' in html
+        assert all(chip.reschedule_url for chip in cell.chips)  # alice's own: draggable
+        listed = client.get(reverse("followups:calendar"), {"view": "day", "date": day.isoformat()})
+        assert [task.title for task in listed.context["tasks"]] == [
+            f"任务{index}" for index in range(7)
+        ]
+
+    def test_the_viewers_own_tasks_come_first_on_a_busy_day(
+        self, client_for, alice, manager, alices_customer
+    ):
+        day = timezone.localdate() + datetime.timedelta(days=2)
+        add_tasks_on(day, alices_customer, alice, 6)
+        late = timezone.make_aware(datetime.datetime.combine(day, datetime.time(22, 0)))
+        own = task_create(
+            customer=alices_customer, owner=manager, by=manager, title="经理回访", due_at=late
+        )
+        response = client_for(manager).get(reverse("followups:calendar"), {"date": str(day)})
+        cell = next(c for week in response.context["weeks"] for c in week if c.date == day)
+        # Shown by time; the manager's own task is among them, the only one they may drag.
+        assert [chip.title for chip in cell.chips] == ["任务0", "任务1", "任务2", "经理回访"]
+        assert [chip.pk for chip in cell.chips if chip.reschedule_url] == [own.pk]
+        assert cell.more == 3
+
+    def test_charlie_sees_none_of_alices_tasks(self, client_for, charlie, task):
+        day = timezone.localtime(task.due_at).date().isoformat()
+        client = client_for(charlie)
+        for view in ("month", "week", "day"):
+            html = client.get(
+                reverse("followups:calendar"), {"view": view, "date": day}
+            ).content.decode()
+            assert f'data-task="{task.pk}"' not in html
+            assert "calendar-more" not in html
+
+    def test_done_tasks_show_and_cancelled_ones_do_not(self, client_for, alice, alices_customer):
+        day = timezone.localdate() + datetime.timedelta(days=3)
+        add_tasks_on(day, alices_customer, alice, 3)
+        first, second, _third = FollowUpTask.objects.order_by("due_at")
+        FollowUpTask.objects.filter(pk=first.pk).update(status=FollowUpTask.Status.DONE)
+        FollowUpTask.objects.filter(pk=second.pk).update(status=FollowUpTask.Status.CANCELLED)
+        response = client_for(alice).get(reverse("followups:calendar"), {"date": str(day)})
+        cell = next(c for week in response.context["weeks"] for c in week if c.date == day)
+        assert [(chip.title, chip.state) for chip in cell.chips] == [
+            ("任务0", "done"),
+            ("任务2", "pending"),
+        ]
+        assert not cell.chips[0].reschedule_url  # a done task stays where it is
+        assert cell.more == 0
+
+    def test_previous_and_next_step_a_whole_month_week_or_day(self, client_for, alice):
+        client = client_for(alice)
+        url = reverse("followups:calendar")
+        month = client.get(url, {"view": "month", "date": "2027-03-01"}).context
+        assert (month["previous"], month["next"]) == (
+            datetime.date(2027, 2, 1),
+            datetime.date(2027, 4, 1),
+        )
+        day = client.get(url, {"view": "day", "date": "2027-03-01"}).context
+        assert (day["previous"], day["next"]) == (
+            datetime.date(2027, 2, 28),
+            datetime.date(2027, 3, 2),
+        )
 
     def test_a_drop_reschedules_to_the_new_date_keeping_the_time(self, client_for, alice, task):
         before = timezone.localtime(task.due_at)

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('customers', '0005_search_indexes'),
-        ('followups', '0003_calendar_index'),
+        ('followups', '0004_calendar_index_covers_status'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
