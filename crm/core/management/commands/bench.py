@@ -191,6 +191,7 @@ class Command(BaseCommand):
         """One run, rolled back: jobs write (reminders, tiers), and the data set must stay as
         generated for the next run."""
         with transaction.atomic():
+            prepared = item.setup(bench) if item.setup is not None else None
             began = time.perf_counter()
             result = item.run(bench)
             elapsed = time.perf_counter() - began
@@ -204,6 +205,7 @@ class Command(BaseCommand):
             f"{item.name[:38]:38} {elapsed:7.2f}s {result!s:>10}  <{target:.0f}s "
             f"{'ok' if met else 'MISSED'}"
             + (f" (again: {again_elapsed:.2f}s, {again})" if item.kind == "sweep" else "")
+            + (f" (set up: {prepared})" if item.setup is not None else "")
         )
         return {
             "job": item.name,
@@ -212,6 +214,7 @@ class Command(BaseCommand):
             "result": result,
             "second_run_seconds": round(again_elapsed, 3) if item.kind == "sweep" else None,
             "second_run_result": again,
+            "setup_result": prepared,
             "target_seconds": target,
             "met": met,
         }
