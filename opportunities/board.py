@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.db.models import Count, F, QuerySet, Sum, Window
 from django.db.models.functions import RowNumber
 
+from crm.core.choices import cached_rows
 from opportunities.models import Opportunity, Stage
 
 CARDS_PER_COLUMN = 50
@@ -34,7 +35,8 @@ class Column:
 
 def board_columns(opportunities: QuerySet[Opportunity]) -> list[Column]:
     """``opportunities`` is already scoped and filtered."""
-    columns = {stage.pk: Column(stage) for stage in Stage.objects.filter(is_active=True)}
+    stages = cached_rows(Stage.objects.filter(is_active=True))
+    columns = {stage.pk: Column(stage) for stage in stages}
     totals = (
         opportunities.order_by()
         .values("stage_id")

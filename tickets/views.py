@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from crm.accounts.models import Leave, User
 from crm.accounts.roles import Level, Role
+from crm.core.choices import use_cached_choices
 from crm.core.models import Attachment
 from crm.core.visibility import get_changeable_or_404, get_visible_or_404
 from customers import services as customer_services
@@ -309,9 +310,9 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "is_supervisor": services.is_supervisor(request.user),
         "moves": [(status, Ticket.Status(status).label) for status in _moves(ticket)],
         "message_form": MessageForm(),
-        "assign_form": AssignForm(initial={"assignee": ticket.assignee_id}),
+        "assign_form": use_cached_choices(AssignForm(initial={"assignee": ticket.assignee_id})),
         "priority_form": PriorityForm(initial={"priority": ticket.priority}),
-        "collaborator_form": CollaboratorForm(),
+        "collaborator_form": use_cached_choices(CollaboratorForm()),
         "delay_form": DelayExplanationForm(),
     }
     return render(request, "tickets/ticket_detail.html", context)
