@@ -118,6 +118,26 @@ def test_board_query_count_is_pinned(
     assert response.content.decode().count('data-testid="card"') == count
 
 
+def test_a_full_column_shows_its_latest_cards_and_links_the_rest(
+    client_for, alice, alices_customer, make_opportunity, monkeypatch
+):
+    from opportunities import board
+
+    monkeypatch.setattr(board, "CARDS_PER_COLUMN", 2)
+    for index in range(3):
+        make_opportunity(alices_customer, alice, "lead", name=f"线索{index}")
+    make_opportunity(alices_customer, alice, "proposal", name="方案")
+
+    response = client_for(alice).get(reverse("opportunities:board"), {"owner": alice.pk})
+
+    columns = {column.stage.code: column for column in response.context["columns"]}
+    assert [card.name for card in columns["lead"].cards] == ["线索2", "线索1"]
+    assert (columns["lead"].count, columns["lead"].hidden) == (3, 1)
+    assert [card.name for card in columns["proposal"].cards] == ["方案"]
+    more = f"{reverse('opportunities:list')}?owner={alice.pk}&amp;stage={columns['lead'].stage.pk}"
+    assert f'href="{more}"' in response.content.decode()
+
+
 @pytest.mark.parametrize("count", [1, 30])
 def test_list_query_count_is_pinned(
     client_for, alice, alices_customer, make_opportunity, django_assert_num_queries, count
