@@ -347,6 +347,7 @@ def seed_pipeline(context: scale.ScaleContext) -> None:
                 if outcome == "lost":
                     end = start + (now - start) * rng.uniform(0.2, 1.0)
                 plans.append((customer, outcome, start, end))
+    plans.sort(key=lambda plan: plan[2])  # stored in the order they were created
     ids = scale.reserve_ids(Opportunity, len(plans))
     for pk, (customer, outcome, start, end) in zip(ids, plans, strict=True):
         pipeline.add(pk, customer, outcome, start, end)

@@ -239,10 +239,10 @@ class _Desk:
         queue: tuple[ServiceQueue, list[int]],
         contact: tuple[int, int, str, str, str] | None,
         agent_names: dict[int, str],
+        created: datetime.datetime,
     ) -> None:
         rng = self.rng
         now = self.now
-        created = self.created_moment()
         priority = rng.choices(
             [category.default_priority, "urgent", "important"], weights=[80, 5, 15]
         )[0]
@@ -466,12 +466,16 @@ def seed_tickets(context: scale.ScaleContext) -> None:
     count = context.scaled(200_000)
     ids = scale.reserve_ids(Ticket, count)
     drawn_callers = rng.choices(callers, weights=caller_weights, k=count) if callers else []
+    # Numbered and stored in the order they came in, as a live desk's are: the open tickets,
+    # the recent ones, sit together at the end of the table.
+    moments = sorted(desk.created_moment() for _index in range(count))
     for index, pk in enumerate(ids):
         category, queue = rng.choices(routed, weights=weights)[0]
         contact = None
         if drawn_callers and rng.random() < 0.92:
             contact = rng.choice(contacts[drawn_callers[index]])
-        desk.ticket(pk, f"{NUMBER_PREFIX}{index + 1:07d}", category, queue, contact, agent_names)
+        number = f"{NUMBER_PREFIX}{index + 1:07d}"
+        desk.ticket(pk, number, category, queue, contact, agent_names, moments[index])
     desk.announce_all_but(context.scaled(DUE))
     _collaborators(context, desk)
     _nps(context, desk, customers, contacts)
