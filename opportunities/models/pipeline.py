@@ -105,8 +105,10 @@ class Opportunity(models.Model):
             models.Index(
                 fields=["stage", "stage_entered_at", "id"], name="opportunity_stage_entered"
             ),
-            # The list's default order (close date, then id), read a page at a time.
+            # The list's default order (close date, then id), read a page at a time; and its
+            # order by amount (the largest deals first).
             models.Index(fields=["expected_close_date", "id"], name="opportunity_close_date"),
+            models.Index(fields=["amount"], name="opportunity_amount"),
         ]
 
     def __str__(self) -> str:
