@@ -1,10 +1,10 @@
 """Indexes of the ticket queues at a real desk's size: open tickets in order of their next
 deadline, their tab counts from one small covering index, and the search (the number in
-capitals everywhere; on Postgres, trigram indexes for subject and contact name)."""
+capitals everywhere; on Postgres, trigram indexes for subject and contact name: pg_trgm comes
+with customers.0005, and unapplying this migration must not drop it)."""
 
 import django.db.models.functions.text
 from django.conf import settings
-from django.contrib.postgres.operations import TrigramExtension
 from django.db import migrations, models
 
 from crm.core.migration_operations import RunSQLOnPostgres
@@ -26,7 +26,6 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        TrigramExtension(),  # a no-op where it exists, and on other databases
         migrations.AddIndex(
             model_name="ticket",
             index=models.Index(
