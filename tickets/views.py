@@ -312,7 +312,8 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
         pk=pk,
     )
     now = timezone.now()
-    can_work = services.can_work_on(ticket, request.user)
+    supervisor = services.is_supervisor(request.user)
+    can_work = services.can_work_on(ticket, request.user, supervisor=supervisor)
     context = {
         "ticket": ticket,
         "timeline": _timeline(ticket),
@@ -323,7 +324,7 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "breached": ticket.is_breached(now),
         "needs_explanation": services.delay_explanation_required(ticket, now),
         "can_work": can_work,
-        "is_supervisor": services.is_supervisor(request.user),
+        "is_supervisor": supervisor,
         "moves": [(status, Ticket.Status(status).label) for status in _moves(ticket)],
         "message_form": MessageForm(),
         "assign_form": use_cached_choices(AssignForm(initial={"assignee": ticket.assignee_id})),

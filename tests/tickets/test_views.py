@@ -117,10 +117,10 @@ def test_the_detail_issues_a_fixed_number_of_queries(
     for index in range(2):
         services.ticket_message_add(ticket=ticket, body=f"回复{index}", kind="reply", by=agent)
     client.get(url)  # warm the session and the cached dropdowns
-    # session, user, roles, team tree; the ticket; its messages, their files, its log; desk
-    # settings (delay rule); the team tree again (is the agent a head?); unread badge; the
-    # ticket's files; collaborators; explanations. The assignee and collaborator dropdowns
-    # come from the cache.
+    # session, user, roles, team tree (visibility); the ticket; the team tree again (is the
+    # agent a head?); its messages, their files, its log; desk settings (delay rule); unread
+    # badge; the ticket's files; collaborators; explanations. The assignee and collaborator
+    # dropdowns come from the cache.
     with django_assert_num_queries(14):
         client.get(url)
     for index in range(6):
