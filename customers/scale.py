@@ -23,7 +23,7 @@ from crm.accounts.models import Province, User
 from crm.core import scale
 from crm.core.crypto import encrypt
 from crm.core.phones import phone_index, phone_last4
-from customers import tiers
+from customers import panels, tiers
 from customers.models import (
     Contact,
     Customer,
@@ -353,6 +353,18 @@ scale.page(
     roles=SEARCHERS,
     url=lambda bench, role: reverse("customers:detail", args=[bench.samples["customer"]]),
 )
+
+
+def _panel(key: str) -> Any:
+    def url(bench: scale.BenchContext, role: str) -> str:
+        return reverse("customers:panel", args=[bench.samples["customer"], key])
+
+    return url
+
+
+# The page loads each app's panel by htmx after itself: a user waits for those requests too.
+for _key in panels.panel_keys():
+    scale.page(f"customer panel: {_key}", "detail", roles=SEARCHERS, url=_panel(_key))
 
 
 def _recompute_tiers(bench: scale.BenchContext) -> int:

@@ -1,18 +1,34 @@
 """The kanban board's read model: one column per active stage with its count, amount and
-weighted amount over every matching opportunity, and the first cards of each column. Three
-queries whatever the number of opportunities."""
+weighted amount over every matching opportunity, and the first cards of each column (the most
+recently moved). Two queries whatever the number of opportunities (the stages come from the
+cache)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, F, QuerySet, Sum, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Count, QuerySet, Sum
 
+from crm.core.choices import cached_rows
 from opportunities.models import Opportunity, Stage
 
-CARDS_PER_COLUMN = 50
+# A column shows its most recently moved deals; the rest are a click away in the list. Fifty a
+# column rendered 400 cards (a quarter of a second of template work) on a pipeline of any size.
+CARDS_PER_COLUMN = 20
+# What a card shows (the board template): a narrow row, not the customer's fifty columns.
+CARD_FIELDS = (
+    "id",
+    "name",
+    "amount",
+    "expected_close_date",
+    "stage_id",
+    "stage_entered_at",
+    "customer__name",
+    "owner__username",
+    "owner__first_name",
+    "owner__last_name",
+)
 CENTS = Decimal("0.01")
 
 
@@ -34,7 +50,8 @@ class Column:
 
 def board_columns(opportunities: QuerySet[Opportunity]) -> list[Column]:
     """``opportunities`` is already scoped and filtered."""
-    columns = {stage.pk: Column(stage) for stage in Stage.objects.filter(is_active=True)}
+    stages = cached_rows(Stage.objects.filter(is_active=True))
+    columns = {stage.pk: Column(stage) for stage in stages}
     totals = (
         opportunities.order_by()
         .values("stage_id")
@@ -45,19 +62,20 @@ def board_columns(opportunities: QuerySet[Opportunity]) -> list[Column]:
         if stage_id in columns:
             columns[stage_id].count = count
             columns[stage_id].amount = amount or Decimal(0)
-    cards = (
-        opportunities.annotate(
-            rank=Window(
-                RowNumber(),
-                partition_by=F("stage_id"),
-                order_by=[F("stage_entered_at").desc(), F("pk").desc()],
-            )
-        )
-        .filter(rank__lte=CARDS_PER_COLUMN)
+    # The first cards of each column: one indexed top-N per stage, glued with UNION ALL. A
+    # window over all matching opportunities sorted every row of the pipeline's history
+    # (0.5 s at 50,000 deals).
+    parts = [
+        opportunities.filter(stage_id=stage_id)
         .select_related("customer", "owner")
-        .order_by("-stage_entered_at", "-pk")
-    )
+        .only(*CARD_FIELDS)
+        .order_by("-stage_entered_at", "-pk")[:CARDS_PER_COLUMN]
+        for stage_id in columns
+    ]
+    cards = parts[0].union(*parts[1:], all=True) if parts else []
     for card in cards:
         if card.stage_id in columns:
             columns[card.stage_id].cards.append(card)
+    for column in columns.values():
+        column.cards.sort(key=lambda card: (card.stage_entered_at, card.pk), reverse=True)
     return list(columns.values())

@@ -9,6 +9,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from crm.accounts.models import Team, User
+from crm.core.choices import cached_rows, use_cached_choices
 from customers.filters import CUSTOM_PREFIX, CustomerFilter
 from opportunities.models import Opportunity, OpportunityField, Stage
 
@@ -82,10 +83,16 @@ class OpportunityFilter(django_filters.FilterSet):
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.filters["owner"].queryset = CustomerFilter.owner_choices(user)
-        for definition in OpportunityField.objects.filter(is_active=True):
+        for definition in cached_rows(OpportunityField.objects.filter(is_active=True)):
             self.filters[CUSTOM_PREFIX + definition.key] = CustomerFilter.custom_filter(
                 definition  # type: ignore[arg-type]
             )
+
+    @property
+    def form(self) -> forms.Form:
+        if not hasattr(self, "_form"):
+            use_cached_choices(super().form)  # stage, owner and team dropdowns, no query
+        return self._form
 
     def filter_custom_date(self, queryset: QuerySet[Opportunity], name: str, value: Any) -> Any:
         return queryset.filter(**{name: value.isoformat()})

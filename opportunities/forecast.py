@@ -5,7 +5,8 @@ close, by owner and by team; commit and best case; won against target per month.
 - best case = commit + the open amount of stages in the best-case category;
 - won vs target compares signed orders with the month's target for the scope shown.
 
-Every figure is one grouped query, whatever the number of opportunities.
+Every figure is one grouped query, whatever the number of opportunities; the teams are the
+owners summed.
 """
 
 from __future__ import annotations
@@ -128,19 +129,17 @@ def by_owner(opportunities: QuerySet[Opportunity], orders: QuerySet[Order], year
     return sorted(rows.values(), key=lambda row: -row.weighted)
 
 
-def by_team(opportunities: QuerySet[Opportunity], orders: QuerySet[Order], year: int) -> list[Row]:
+def by_team(owner_rows: list[Row]) -> list[Row]:
+    """The owners' rows (``by_owner``) summed by the owner's team: no second pair of grouped
+    queries over the pipeline."""
     rows: dict[int | None, Row] = defaultdict(lambda: Row(None))
-    in_year = opportunities.filter(expected_close_date__year=year)
-    for team_id, category, amount, weighted in _open_by(in_year, "owner__team_id"):
-        _add_open(rows, team_id, category, amount, weighted)
-    won = (
-        orders.filter(signed_on__year=year)
-        .order_by()
-        .values_list("owner__team_id")
-        .annotate(total=Sum("amount"))
-    )
-    for team_id, total in won:
-        rows[team_id].won += total or ZERO
+    for owner in owner_rows:
+        row = rows[owner.label.team_id if owner.label is not None else None]
+        row.amount += owner.amount
+        row.weighted += owner.weighted
+        row.won += owner.won
+        row.committed += owner.committed
+        row.best += owner.best
     teams = Team.objects.in_bulk([key for key in rows if key is not None])
     for team_id, row in rows.items():
         row.label = teams.get(team_id) if team_id is not None else None

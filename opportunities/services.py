@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from crm.accounts.models import User
 from crm.accounts.roles import Level, Role
 from crm.core import events
+from crm.core.choices import cached_rows
 from crm.core.numbering import next_number
 from customers import services as customer_services
 from customers.models import Customer
@@ -259,7 +260,9 @@ def objection_update(*, objection: Objection, by: User, **changes: Any) -> Objec
 
 
 def allowed_stages(opportunity: Opportunity) -> list[Stage]:
-    stages = Stage.objects.filter(is_active=True)
+    """The stages the opportunity may move to, for the screens (from the cache of the stage
+    dictionary; the move itself checks the stage it is given)."""
+    stages = cached_rows(Stage.objects.filter(is_active=True))
     return [stage for stage in stages if opportunity.stage.may_move_to(stage)]
 
 

@@ -20,6 +20,7 @@ customer is asked sums its running segments (``working_time_total``).
 from __future__ import annotations
 
 import datetime
+import functools
 import itertools
 import zoneinfo
 from collections.abc import Iterable, Mapping
@@ -46,6 +47,17 @@ def package_knows(year: int) -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=8192)
+def _package_workday(day: datetime.date) -> bool | None:
+    """The package's answer for ``day``, ``None`` for a year it does not know. Cached: the
+    package checks every date against the range of its whole table (some 30 µs a call), and an
+    SLA deadline three weeks out asks about each day on the way."""
+    try:
+        return bool(chinese_calendar.is_workday(day))
+    except NotImplementedError:
+        return None
+
+
 @dataclass(frozen=True)
 class BusinessCalendar:
     """Working periods of a day, the admin's overrides (date → is a workday) and the zone."""
@@ -66,10 +78,8 @@ class BusinessCalendar:
     def is_workday(self, day: datetime.date) -> bool:
         if day in self.overrides:
             return self.overrides[day]
-        try:
-            return bool(chinese_calendar.is_workday(day))
-        except NotImplementedError:
-            return day.weekday() < 5
+        known = _package_workday(day)
+        return day.weekday() < 5 if known is None else known
 
     @property
     def day_length(self) -> datetime.timedelta:

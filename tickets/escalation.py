@@ -34,9 +34,19 @@ def _due_field(deadline: str) -> str:
     return "first_response_due" if deadline == RESPONSE else "resolution_due"
 
 
-def _candidates(deadline: str, column: str, until: datetime.datetime) -> list[int]:
+def _candidates(
+    deadline: str,
+    column: str,
+    until: datetime.datetime,
+    after: datetime.datetime | None = None,
+) -> list[int]:
+    """Unclaimed running tickets whose deadline falls by ``until`` (and, for warnings, after
+    ``after``: a deadline already passed is the breach's, and left in it would fill every
+    batch and starve the warnings behind it)."""
     due = _due_field(deadline)
     running = Ticket.objects.running().filter(**{f"{column}__isnull": True, f"{due}__lte": until})
+    if after is not None:
+        running = running.filter(**{f"{due}__gt": after})
     if deadline == RESPONSE:
         running = running.filter(first_responded_at__isnull=True)
     return list(running.order_by(due).values_list("pk", flat=True)[:BATCH])
@@ -68,7 +78,7 @@ def warn_before_breach(now: datetime.datetime) -> int:
         (RESPONSE, "response_warned_at"),
         (RESOLUTION, "resolution_warned_at"),
     ):
-        for ticket_id in _candidates(deadline, column, horizon):
+        for ticket_id in _candidates(deadline, column, horizon, after=now):
             with transaction.atomic():
                 ticket = Ticket.objects.select_related("category").get(pk=ticket_id)
                 due = getattr(ticket, _due_field(deadline))

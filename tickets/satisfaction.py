@@ -16,7 +16,7 @@ from crm.accounts.models import User
 from crm.accounts.roles import Role
 from crm.core.navigation import NavItem, register
 from tickets.models import Survey
-from tickets.surveys import low_limit, score_rollup
+from tickets.surveys import cached_score_rollups, low_limit
 
 PERIODS = {"3": 3, "6": 6, "12": 12, "24": 24}
 LOW_ROWS = 20
@@ -43,6 +43,9 @@ def satisfaction_report(request: HttpRequest) -> HttpResponse:
     since = timezone.now() - datetime.timedelta(days=31 * months)
     surveys = Survey.objects.visible_to(user).filter(answered_at__gte=since)
     low_max = low_limit(kind)
+    rollups = cached_score_rollups(
+        surveys, scope=f"user-{user.pk}", kind=kind, low=low_max, months=months
+    )
     low = (
         surveys.filter(kind=kind, score__lte=low_max)
         .select_related("ticket", "customer", "agent", "followup_task")
@@ -54,9 +57,9 @@ def satisfaction_report(request: HttpRequest) -> HttpResponse:
         "months": months,
         "periods": PERIODS.values(),
         "sections": [
-            (_("By agent"), score_rollup(surveys, kind=kind, by="agent", low=low_max)),
-            (_("By department"), score_rollup(surveys, kind=kind, by="department", low=low_max)),
-            (_("By month"), score_rollup(surveys, kind=kind, by="month", low=low_max)),
+            (_("By agent"), rollups["agent"]),
+            (_("By department"), rollups["department"]),
+            (_("By month"), rollups["month"]),
         ],
         "low": list(low),
         "low_max": low_max,

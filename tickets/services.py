@@ -56,9 +56,12 @@ def is_supervisor(user: User) -> bool:
     return bool(Team.objects.tree().headed_by(user.pk))
 
 
-def can_work_on(ticket: Ticket, user: User) -> bool:
-    """Whether ``user`` may reply, change status and file explanations (beyond seeing it)."""
-    if user.pk == ticket.assignee_id or is_supervisor(user):
+def can_work_on(ticket: Ticket, user: User, *, supervisor: bool | None = None) -> bool:
+    """Whether ``user`` may reply, change status and file explanations (beyond seeing it).
+    ``supervisor``: ``is_supervisor(user)`` when the caller knows it already."""
+    if supervisor is None:
+        supervisor = is_supervisor(user)
+    if user.pk == ticket.assignee_id or supervisor:
         return True
     if ticket.queue_id and QueueAgent.objects.filter(queue_id=ticket.queue_id, user=user).exists():
         return True

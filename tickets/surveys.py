@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Avg, Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from crm.accounts.models import Team, User
@@ -222,6 +224,7 @@ def survey_answer(
     survey.comment = comment.strip()
     survey.answered_at = now
     survey.save(update_fields=["score", "comment", "answered_at"])
+    transaction.on_commit(rollups_changed)
     if is_low(survey):
         _follow_up(survey, now)
     return survey
@@ -295,6 +298,33 @@ def _follow_up(survey: Survey, now: datetime.datetime) -> None:
 
 # --- roll-up -----------------------------------------------------------------------------------
 
+ROLLUP_VERSION_KEY = "tickets:surveys:rollup-version"
+ROLLUP_TIMEOUT = 600
+
+
+def rollups_changed() -> None:
+    """A new answer: every cached roll-up is out of date."""
+    try:
+        cache.incr(ROLLUP_VERSION_KEY)
+    except ValueError:  # no version yet: nothing cached under the old one
+        cache.set(ROLLUP_VERSION_KEY, 1, None)
+
+
+def cached_score_rollups(
+    surveys: QuerySet[Survey], *, scope: str, kind: str, low: int, months: int
+) -> dict[Dimension, list[ScoreRow]]:
+    """``score_rollups`` from the cache: answers arrive a few a minute while the roll-up reads
+    every answer of the period (and, for a supervisor, whether each ticket is theirs). Renewed
+    by each answer, and after ten minutes (the period's start moves). ``scope`` names whose
+    view ``surveys`` is (a user)."""
+    version = cache.get(ROLLUP_VERSION_KEY, 0)
+    key = f"tickets:rollups:{version}:{scope}:{kind}:{low}:{months}:{get_language()}"
+    rollups = cache.get(key)
+    if rollups is None:
+        rollups = score_rollups(surveys, kind=kind, low=low)
+        cache.set(key, rollups, ROLLUP_TIMEOUT)
+    return rollups
+
 
 Dimension = Literal["agent", "department", "month"]
 
@@ -325,33 +355,63 @@ def low_limit(kind: str) -> int:
 def score_rollup(
     surveys: QuerySet[Survey], *, kind: str, by: Dimension, low: int | None = None
 ) -> list[ScoreRow]:
-    """Answered surveys of ``kind`` grouped by agent, department or month of the answer:
+    """Answered surveys of ``kind`` grouped by agent, department or month of the answer (see
+    ``score_rollups``)."""
+    return score_rollups(surveys, kind=kind, low=low)[by]
+
+
+def score_rollups(
+    surveys: QuerySet[Survey], *, kind: str, low: int | None = None
+) -> dict[Dimension, list[ScoreRow]]:
+    """Answered surveys of ``kind`` grouped by agent, by department and by month of the answer:
     count, average, low scores (at most ``low``, by default the survey settings') and, for
-    NPS, promoters and detractors. One query."""
+    NPS, promoters and detractors. One query, grouped by all three at once (a few hundred
+    groups), summed up here into each breakdown."""
     if low is None:
         low = low_limit(kind)
-    answered = surveys.filter(kind=kind, answered_at__isnull=False)
-    if by == "month":
-        answered = answered.annotate(
-            month=TruncMonth("answered_at", tzinfo=timezone.get_current_timezone())
-        )
-    group = {
+    answered = surveys.filter(kind=kind, answered_at__isnull=False).annotate(
+        month=TruncMonth("answered_at", tzinfo=timezone.get_current_timezone())
+    )
+    keys: dict[Dimension, list[str]] = {
         "agent": ["agent_id", "agent__username", "agent__first_name", "agent__last_name"],
         "department": ["department_id", "department__name"],
         "month": ["month"],
-    }[by]
-    rows = (
-        answered.values(*group)
+    }
+    groups = (
+        answered.values(*[field for fields in keys.values() for field in fields])
         .annotate(
             answered=Count("pk"),
-            average=Avg("score"),
+            total=Sum("score"),
             low=Count("pk", filter=Q(score__lte=low)),
             promoters=Count("pk", filter=Q(score__gte=9)),
             detractors=Count("pk", filter=Q(score__lte=6)),
         )
-        .order_by(*group)
+        .order_by()
     )
-    return [_row(row, by, kind) for row in rows]
+    sums: dict[Dimension, dict[tuple[Any, ...], dict[str, Any]]] = {by: {} for by in keys}
+    for group in groups:
+        for by, fields in keys.items():
+            key = tuple(group[field] for field in fields)
+            row = sums[by].setdefault(
+                key,
+                {**{field: group[field] for field in fields}, **dict.fromkeys(COUNTED, 0)},
+            )
+            for name in COUNTED:
+                row[name] += group[name] or 0
+    return {
+        by: [
+            _row(row, by, kind)
+            # The order of the grouped queries this replaces: by key, empty last.
+            for _key, row in sorted(
+                rows.items(),
+                key=lambda item: tuple((value is None, value or 0) for value in item[0][:1]),
+            )
+        ]
+        for by, rows in sums.items()
+    }
+
+
+COUNTED = ("answered", "total", "low", "promoters", "detractors")
 
 
 def _row(row: dict, by: Dimension, kind: str) -> ScoreRow:
@@ -368,7 +428,7 @@ def _row(row: dict, by: Dimension, kind: str) -> ScoreRow:
         key=key,
         label=label,
         answered=row["answered"],
-        average=float(row["average"]) if row["average"] is not None else None,
+        average=row["total"] / row["answered"] if row["answered"] else None,
         low=row["low"],
         promoters=row["promoters"] if nps else 0,
         detractors=row["detractors"] if nps else 0,

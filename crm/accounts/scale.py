@@ -45,6 +45,7 @@ BENCH_USERS = {
     "manager": f"{P}manager-1",
     "agent": f"{P}agent-1",
     "analyst": f"{P}analyst-1",
+    "supervisor": f"{P}supervisor-1",  # heads the service department
 }
 
 

@@ -101,6 +101,14 @@ class Opportunity(models.Model):
             models.Index(fields=["owner", "stage"]),
             models.Index(fields=["stage", "expected_close_date"]),
             models.Index(fields=["customer", "stage"]),
+            # The board's columns: each stage's most recently moved cards, read backwards.
+            models.Index(
+                fields=["stage", "stage_entered_at", "id"], name="opportunity_stage_entered"
+            ),
+            # The list's default order (close date, then id), read a page at a time; and its
+            # order by amount (the largest deals first).
+            models.Index(fields=["expected_close_date", "id"], name="opportunity_close_date"),
+            models.Index(fields=["amount"], name="opportunity_amount"),
         ]
 
     def __str__(self) -> str:

@@ -45,13 +45,14 @@ def forecast_view(request: HttpRequest) -> HttpResponse:
         orders = orders.filter(owner__team=team)
     targets = forecast.monthly_targets(request.user, year, owner=owner, team=team)
     months = forecast.by_month(opportunities, orders, targets, year)
+    owners = forecast.by_owner(opportunities, orders, year)
     context = {
         "filter": scope,
         "year": year,
         "years": range(year - 2, year + 3),
         "months": months,
-        "owners": forecast.by_owner(opportunities, orders, year),
-        "teams": forecast.by_team(opportunities, orders, year),
+        "owners": owners,
+        "teams": forecast.by_team(owners),
         "total": forecast.Row(
             None,
             amount=sum((row.amount for row in months), forecast.ZERO),

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from crm.core.choices import cached_rows, use_cached_choices
 from crm.core.visibility import get_changeable_or_404, get_visible_or_404
 from customers.models import Customer
 from opportunities import export, services
@@ -189,18 +190,18 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_change": can_change,
         "custom_values": [
             (definition.display_label, opportunity.custom_data[definition.key])
-            for definition in OpportunityField.objects.filter(is_active=True)
+            for definition in cached_rows(OpportunityField.objects.filter(is_active=True))
             if opportunity.custom_data.get(definition.key) not in (None, "")
         ],
     }
     if can_change:
         stages = services.allowed_stages(opportunity)
         context |= {
-            "move_form": MoveForm(stages=stages),
+            "move_form": use_cached_choices(MoveForm(stages=stages)),
             "can_move": bool(stages),
             "line_form": LineForm(),
             "competitor_form": CompetitorForm(),
-            "objection_form": ObjectionForm(),
+            "objection_form": use_cached_choices(ObjectionForm()),
             "order_form": OrderForm(initial={"amount": opportunity.amount})
             if order is None and opportunity.stage.is_open
             else None,

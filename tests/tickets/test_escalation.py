@@ -40,6 +40,23 @@ def test_a_breach_reaches_the_department_head_once_and_emits_the_event(
     assert ticket.events.filter(kind=TicketEvent.Kind.SLA_BREACH).count() == 1
 
 
+def test_breached_tickets_never_warned_do_not_starve_the_warnings(
+    monday, make_ticket, agent, monkeypatch
+):
+    monkeypatch.setattr(escalation, "BATCH", 2)
+    late = [make_ticket(priority=Ticket.Priority.URGENT) for _ in range(3)]
+    monday.move_to(late[0].first_response_due + datetime.timedelta(minutes=1))
+    assert escalation.escalate_breaches(now()) == 2  # a batch: the third breach waits
+    near = make_ticket(priority=Ticket.Priority.URGENT)
+    monday.move_to(near.first_response_due - datetime.timedelta(minutes=20))
+
+    # The three past deadlines were never warned (the breach came first): the warning sweep
+    # must look past them to the one still ahead.
+    assert escalation.warn_before_breach(now()) == 1
+    near.refresh_from_db()
+    assert near.response_warned_at is not None
+
+
 def test_an_answered_or_paused_ticket_is_not_escalated(monday, make_ticket, agent):
     answered = make_ticket(priority=Ticket.Priority.URGENT)
     services.ticket_message_add(ticket=answered, body="收到", kind="reply", by=agent)

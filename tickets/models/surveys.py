@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.accounts.models import Team
+from crm.accounts.roles import Level
 from customers.models import Contact, Customer
 
 
@@ -71,6 +72,9 @@ class SurveyQuerySet(models.QuerySet["Survey"]):
 
         if not user.is_authenticated or not user.is_active:
             return self.none()
+        if user.visibility.level == Level.ALL:
+            # Every ticket and customer: no subquery over 200,000 tickets to say so.
+            return self.all()
         tickets = Ticket.objects.visible_to(user).values("pk")
         customers = Customer.objects.visible_to(user).values("pk")
         return self.filter(

@@ -43,8 +43,9 @@ class Command(BaseCommand):
         context = scale.ScaleContext(
             customers=customers,
             seed=seed,
-            # Whole days, so the same seed gives the same data on the same day.
-            now=timezone.localtime().replace(hour=12, minute=0, second=0, microsecond=0),
+            # Whole days, so the same seed gives the same data on the same day; the start of the
+            # day, so that nothing generated lies in the future of a run later that day.
+            now=timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0),
             random=random.Random(seed),
             log=lambda message: self.stdout.write(f"  {message}"),
         )

@@ -48,7 +48,7 @@ def backfill(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("core", "0001_initial"),
-        ("tickets", "0003_calendar_inbound_surveys"),
+        ("tickets", "0004_queue_indexes"),
     ]
 
     operations = [
