@@ -51,6 +51,7 @@ from tickets.models import (
     TicketEvent,
     TicketMessage,
 )
+from tickets.models.tickets import working_minutes
 
 NUMBER_PREFIX = f"{scale.CUSTOMER_NUMBER_PREFIX}GW"
 WINDOW_DAYS = 548  # 18 months
@@ -96,7 +97,8 @@ TICKET_COLUMNS = [
     "department_id", "assignee_id", "created_by_id", "created_at", "first_response_due",
     "resolution_due", "first_responded_at", "resolved_at", "closed_at", "paused_at",
     "paused_total", "response_warned_at", "response_breached_at", "resolution_warned_at",
-    "resolution_breached_at", "explained_until", "public_token",
+    "resolution_breached_at", "explained_until", "public_token", "response_minutes",
+    "resolution_minutes",
 ]  # fmt: skip
 EVENT_COLUMNS = ["ticket_id", "kind", "actor_id", "from_status", "to_status", "note", "created_at"]
 MESSAGE_COLUMNS = ["ticket_id", "kind", "author_id", "author_name", "body", "created_at"]
@@ -358,6 +360,15 @@ class _Desk:
             self.explanations.append([pk, reason, explained_until, assignee, filed])
             note = self.delay % {"date": explained_until.isoformat(), "reason": reason}
             self.event(pk, Kind.DELAY, assignee, filed, note=note)
+        # The working minutes the services keep (Ticket.mark_first_response, mark_resolution).
+        response_minutes = resolution_minutes = None
+        if first_responded is not None:
+            response_minutes = working_minutes(
+                self.calendar.working_time_between(created, first_responded)
+            )
+        if resolved_at is not None:
+            running_time = self.calendar.working_time_between(created, resolved_at) - paused_total
+            resolution_minutes = working_minutes(max(running_time, datetime.timedelta()))
         if contact is not None:
             contact_id, customer_id, contact_name, phone, email = contact
         else:
@@ -370,7 +381,7 @@ class _Desk:
             customer_id, contact_id, contact_name, phone, email, service_queue.pk,
             service_queue.team_id, assignee, logged_by, created, response_due, resolution_due,
             first_responded, resolved_at, closed_at, paused_at, paused_total, *claims,
-            explained_until, _token(rng),
+            explained_until, _token(rng), response_minutes, resolution_minutes,
         ])  # fmt: skip
         if status == Status.CLOSED and email and closed_at is not None:
             self.csat(row, closed_at, late or late_answer)

@@ -29,7 +29,7 @@ def new_public_token() -> str:
     return secrets.token_urlsafe(24)
 
 
-def _minutes(duration: datetime.timedelta) -> int:
+def working_minutes(duration: datetime.timedelta) -> int:
     return int(duration.total_seconds() // 60)
 
 
@@ -288,7 +288,7 @@ class Ticket(models.Model):
         if self.first_responded_at is not None:
             return []
         self.first_responded_at = now
-        self.response_minutes = _minutes(calendar.working_time_between(self.created_at, now))
+        self.response_minutes = working_minutes(calendar.working_time_between(self.created_at, now))
         return ["first_responded_at", "response_minutes"]
 
     def mark_resolution(self, now: datetime.datetime) -> list[str]:
@@ -297,7 +297,7 @@ class Ticket(models.Model):
         from tickets import calendar
 
         running = calendar.working_time_between(self.created_at, now) - self.paused_total
-        self.resolution_minutes = _minutes(max(running, datetime.timedelta()))
+        self.resolution_minutes = working_minutes(max(running, datetime.timedelta()))
         return ["resolution_minutes"]
 
     def is_breached(self, now: datetime.datetime) -> bool:
