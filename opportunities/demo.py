@@ -93,6 +93,8 @@ def seed_opportunities() -> None:
                 continue
             for plan in plans:
                 _create(plan, customer, now, open_stages, by_kind, reasons, objection_types)
+        # The demo writes its stage history directly: the funnel's furthest stage from it.
+        Opportunity.objects.filter(furthest_stage__isnull=True).refresh_furthest_stage()
 
 
 COMPANY_TARGET = Decimal("1200000")

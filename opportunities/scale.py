@@ -363,6 +363,8 @@ def seed_pipeline(context: scale.ScaleContext) -> None:
         row[0] = order_ids[row[0]]
     scale.copy_rows(Opportunity, OPPORTUNITY_COLUMNS, pipeline.opportunities)
     scale.copy_rows(StageVisit, VISIT_COLUMNS, pipeline.visits)
+    if ids:  # reserved from the sequence, so in one range
+        Opportunity.objects.filter(pk__range=(min(ids), max(ids))).refresh_furthest_stage()
     scale.copy_rows(OpportunityLine, LINE_COLUMNS, pipeline.lines)
     scale.copy_rows(
         Competitor, ["opportunity_id", "name", "strengths", "weaknesses"], pipeline.competitors

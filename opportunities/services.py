@@ -15,7 +15,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -49,6 +49,7 @@ from opportunities.models import (
     StageTaskTemplate,
     StageVisit,
 )
+from opportunities.models.pipeline import FUNNEL_KINDS
 
 ORDER_PREFIX = "SO"
 UPDATABLE = {
@@ -329,6 +330,11 @@ def _enter_stage(
     StageVisit.objects.create(
         opportunity=opportunity, stage=stage, from_stage=from_stage, entered_at=now, by=by
     )
+    if stage.kind in FUNNEL_KINDS:
+        # Further than it ever went: the funnel counts it up to this stage from now on.
+        Opportunity.objects.filter(pk=opportunity.pk).filter(
+            Q(furthest_stage__isnull=True) | Q(furthest_stage__sort_order__lt=stage.sort_order)
+        ).update(furthest_stage=stage)
     milestones_create(opportunity=opportunity, stage=stage, now=now)
 
 

@@ -15,11 +15,8 @@ from django.db.models import (
     DecimalField,
     ExpressionWrapper,
     F,
-    Max,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Sum,
 )
 from django.utils import timezone
@@ -49,7 +46,6 @@ from opportunities.models.pipeline import MONEY
 
 Kind = Stage.Kind
 WON_KINDS = (Kind.WON, Kind.COLLECTED)
-FUNNEL_KINDS = (Kind.OPEN, Kind.WON, Kind.COLLECTED)
 TOP_GROUPS = 8
 PIPELINE_MONTHS = 6
 NONE = gettext_lazy("Not set")
@@ -111,19 +107,6 @@ def leads(scope: Scope, params: Mapping[str, str]) -> QuerySet[LeadInquiry]:
     )
 
 
-def furthest_stage() -> Subquery:
-    """The furthest open or won stage an opportunity reached, by stage order: a deal that
-    skipped a stage still passed it in the funnel."""
-    reached = (
-        StageVisit.objects.filter(opportunity=OuterRef("pk"), stage__kind__in=FUNNEL_KINDS)
-        .order_by()
-        .values("opportunity")
-        .annotate(furthest=Max("stage__sort_order"))
-        .values("furthest")
-    )
-    return Subquery(reached)
-
-
 def funnel_stages() -> list[Stage]:
     return [stage for stage in _stages() if stage.kind in (Kind.OPEN, Kind.WON)]
 
@@ -141,7 +124,7 @@ def funnel(scope: Scope, params: Mapping[str, str]) -> QuerySet[Opportunity]:
         stage = next((stage for stage in funnel_stages() if stage.code == code), None)
         if stage is None:
             raise datasets.BadPointError("reached")
-        records = records.annotate(furthest=furthest_stage()).filter(furthest__gte=stage.sort_order)
+        records = records.filter(furthest_stage__sort_order__gte=stage.sort_order)
     return records
 
 
@@ -388,20 +371,13 @@ def _acquisition(
 
 def _funnel(scope: Scope) -> Chart:
     stages = funnel_stages()
-    rows = (
-        funnel(scope, {})
-        .annotate(furthest=furthest_stage())
-        .values_list("furthest")
-        .annotate(total=Count("*"))
-        .order_by()
+    by_stage = dict(
+        funnel(scope, {}).values_list("furthest_stage_id").annotate(total=Count("*")).order_by()
     )
-    by_furthest = dict(rows)
+    # The furthest stage a deal reached counts it at every step up to that one.
+    order = {stage.pk: stage.sort_order for stage in _stages()}
     reached = [
-        sum(
-            total
-            for order, total in by_furthest.items()
-            if order is not None and order >= s.sort_order
-        )
+        sum(total for pk, total in by_stage.items() if pk in order and order[pk] >= s.sort_order)
         for s in stages
     ]
     urls = [scope.drill("funnel", reached=stage.code) for stage in stages]

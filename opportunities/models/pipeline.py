@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import DecimalField, ExpressionWrapper, F, Q
+from django.db.models import DecimalField, ExpressionWrapper, F, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -19,11 +19,23 @@ from customers.models import Customer, SourceChannel
 from opportunities.models.dictionaries import LostReason, ObjectionType, Stage, StageTaskTemplate
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
+# The stages a deal passes on its way to a signed contract (the funnel's steps and beyond).
+FUNNEL_KINDS = (Stage.Kind.OPEN, Stage.Kind.WON, Stage.Kind.COLLECTED)
 
 
 class OpportunityQuerySet(VisibleQuerySet["Opportunity"]):
     def open(self) -> OpportunityQuerySet:
         return self.filter(stage__kind=Stage.Kind.OPEN)
+
+    def refresh_furthest_stage(self) -> int:
+        """Sets ``furthest_stage`` from the stage history, in one UPDATE (a backfill, or after
+        a bulk load): the visited open or won stage of the highest order."""
+        furthest = (
+            StageVisit.objects.filter(opportunity=OuterRef("pk"), stage__kind__in=FUNNEL_KINDS)
+            .order_by("-stage__sort_order", "-entered_at")
+            .values("stage_id")[:1]
+        )
+        return self.update(furthest_stage=Subquery(furthest))
 
     def with_weighted(self) -> OpportunityQuerySet:
         """``weighted``: expected amount × the stage's win probability."""
@@ -78,6 +90,17 @@ class Opportunity(models.Model):
     custom_data = models.JSONField(_("custom fields"), default=dict, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     stage_entered_at = models.DateTimeField(_("in stage since"), default=timezone.now)
+    # The furthest open or won stage it ever reached (by stage order): the conversion funnel
+    # counts a deal that skipped a stage as having passed it. Kept by the stage services.
+    furthest_stage = models.ForeignKey(
+        Stage,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("furthest stage reached"),
+    )
     # Any change by a person: the stale-in-stage reminder counts from here.
     touched_at = models.DateTimeField(_("last touched"), default=timezone.now)
     created_by = models.ForeignKey(
@@ -98,6 +121,12 @@ class Opportunity(models.Model):
         verbose_name = _("opportunity")
         verbose_name_plural = _("opportunities")
         indexes = [
+            # Dashboards: the funnel of the deals created in a period.
+            models.Index(
+                fields=["created_at"],
+                include=["furthest_stage", "owner"],
+                name="opportunity_created",
+            ),
             models.Index(fields=["owner", "stage"]),
             models.Index(fields=["stage", "expected_close_date"]),
             models.Index(fields=["customer", "stage"]),
@@ -218,7 +247,14 @@ class StageVisit(models.Model):
                 fields=["entered_at"],
                 name="stage_visit_current",
                 condition=Q(left_at__isnull=True, stale_reminded_at__isnull=True),
-            )
+            ),
+            # Dashboards: the time spent in each stage by the stays that ended in a period.
+            models.Index(
+                fields=["left_at"],
+                include=["stage", "entered_at"],
+                name="stage_visit_left",
+                condition=Q(left_at__isnull=False),
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -197,3 +197,26 @@ def test_milestones_are_created_once_per_opportunity(alice, opportunity, stage):
 
     assert MilestoneTask.objects.filter(opportunity=opportunity).count() == 1
     assert FollowUpTask.objects.filter(customer=opportunity.customer).count() == 1
+
+
+def test_the_furthest_stage_reached_only_ever_moves_forward(
+    alice, opportunity, stage, price_reason
+):
+    """The funnel's figure: an opportunity at proposal that falls back to needs confirmed and
+    is then lost still reached proposal."""
+    from opportunities import services
+
+    opportunity.refresh_from_db()
+    assert opportunity.furthest_stage == stage("proposal")
+    services.opportunity_move_stage(
+        opportunity=opportunity, stage=stage("needs_confirmed"), by=alice
+    )
+    services.opportunity_move_stage(
+        opportunity=opportunity, stage=stage("lost"), by=alice, lost_reason=price_reason
+    )
+    opportunity.refresh_from_db()
+    assert opportunity.furthest_stage == stage("proposal")
+    type(opportunity).objects.filter(pk=opportunity.pk).update(furthest_stage=None)
+    type(opportunity).objects.filter(pk=opportunity.pk).refresh_furthest_stage()
+    opportunity.refresh_from_db()
+    assert opportunity.furthest_stage == stage("proposal")

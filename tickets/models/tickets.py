@@ -225,6 +225,11 @@ class Ticket(models.Model):
             models.Index(fields=["queue", "status"], name="ticket_queue_status"),
             models.Index(fields=["department", "status"], name="ticket_department_status"),
             models.Index(fields=["customer", "created_at"], name="ticket_customer_created"),
+            # Dashboards: the tickets created, or closed, in a period.
+            models.Index(fields=["created_at"], name="ticket_created"),
+            models.Index(
+                fields=["closed_at"], name="ticket_closed", condition=Q(closed_at__isnull=False)
+            ),
             # The queue's search by number (number__iexact compiles to UPPER); subject and
             # contact name have trigram indexes on Postgres (migration 0004).
             models.Index(Upper("number"), name="ticket_number_upper"),
