@@ -4,6 +4,7 @@ plans), what only it needs (channel spend, for acquisition cost) and its export 
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
@@ -18,6 +19,7 @@ from crm.accounts.models import Team
 from crm.accounts.roles import Level
 from crm.approvals.models import ExportRequest as BaseExportRequest
 from crm.approvals.models import FileFormat
+from crm.core.visibility import VisibleQuerySet
 from customers.models import SourceChannel
 
 
@@ -253,3 +255,61 @@ class ExportLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.what} {self.created_at:%Y-%m-%d %H:%M} ({self.row_count})"
+
+
+# --- Daily rollups ----------------------------------------------------------------------------
+#
+# The customers dashboard counts a year of follow-up records and tasks; read row by row that is
+# half a million index entries a view. On Postgres a statement trigger on each source table keeps
+# these daily counts (migration 0002, ``analytics.rollups``) in the same transaction as the
+# change, whatever wrote it (a service, an update over many rows, COPY), so they are exact, and
+# the dashboard sums a few thousand rows instead. Days are the company's time zone's; changing
+# it rebuilds them. Elsewhere (SQLite) the tables stay empty and the dashboard counts the rows.
+
+
+class RollupQuerySet(VisibleQuerySet[Any]):
+    """The rows of the owners whose records the user sees: the records' own rule."""
+
+
+class RecordDay(models.Model):
+    """Follow-up records of one day by one owner with one method."""
+
+    day = models.DateField()
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    method = models.ForeignKey(
+        "followups.FollowUpMethod", models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    records = models.IntegerField(default=0)
+
+    objects = RollupQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["day", "owner", "method"], name="record_day_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} · {self.owner_id} · {self.method_id}: {self.records}"
+
+
+class TaskDay(models.Model):
+    """Follow-up tasks due on one day for one owner, by how they were done (cancelled ones
+    aside): by their due time, later, or not yet."""
+
+    day = models.DateField()
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    on_time = models.IntegerField(default=0)
+    late = models.IntegerField(default=0)
+    missed = models.IntegerField(default=0)
+
+    objects = RollupQuerySet.as_manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "owner"], name="task_day_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.day} · {self.owner_id}: {self.on_time}/{self.late}/{self.missed}"

@@ -8,12 +8,12 @@ from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any
 
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from analytics import datasets
+from analytics import datasets, rollups
 from analytics.charts import Board, Cell, Chart, Kpi, Point, Series, Table
 from analytics.dashboards import SALES_ROLES, Dashboard, label, names, register
 from analytics.dashboards.sales import customers, is_whole_company
@@ -258,14 +258,24 @@ def _lifecycle(scope: Scope) -> tuple[Chart, int]:
 
 
 def _records(scope: Scope) -> tuple[Chart, int]:
-    bucket, key_of = month_buckets("occurred_at", scope.months())
-    rows = (
-        records(scope, {})
-        .annotate(month=bucket)
-        .values_list("month", "method_id")
-        .annotate(total=Count("*"))
-        .order_by()
-    )
+    if rollups.available():
+        bucket, key_of = month_buckets("day", scope.months(), dates=True)
+        rows = (
+            rollups.record_days(scope)
+            .annotate(month=bucket)
+            .values_list("month", "method_id")
+            .annotate(total=Sum("records"))
+            .order_by()
+        )
+    else:
+        bucket, key_of = month_buckets("occurred_at", scope.months())
+        rows = (
+            records(scope, {})
+            .annotate(month=bucket)
+            .values_list("month", "method_id")
+            .annotate(total=Count("*"))
+            .order_by()
+        )
     counts: dict[tuple[str, Any], int] = defaultdict(int)
     for month, method, total in rows:
         counts[(key_of(month), method)] += total
@@ -296,9 +306,14 @@ def _records(scope: Scope) -> tuple[Chart, int]:
 
 
 def _timeliness(scope: Scope) -> tuple[Chart, float | None]:
-    rows = list(
-        tasks(scope, {})
-        .values_list("owner_id")
+    due = tasks(scope, {})
+    counted: list[Any] = []
+    if rollups.available():
+        # Days before today from the rollup; today's tasks, still falling due, from the tasks.
+        counted = list(rollups.task_counts(scope))
+        due = due.filter(due_at__gte=scope.moment(timezone.localdate()))
+    counted += (
+        due.values_list("owner_id")
         .annotate(
             on_time=Count("due_at", filter=_on_time),
             late=Count(
@@ -308,6 +323,12 @@ def _timeliness(scope: Scope) -> tuple[Chart, float | None]:
         )
         .order_by()
     )
+    sums: dict[int, list[int]] = {}
+    for owner, *counts in counted:
+        total = sums.setdefault(owner, [0, 0, 0])
+        for index, count in enumerate(counts):
+            total[index] += count
+    rows = [(owner, *counts) for owner, counts in sums.items() if any(counts)]
     people = names(User.objects.all())
     rows.sort(key=lambda row: label(people, row[0], NONE))
     categories = [label(people, row[0], NONE) for row in rows]

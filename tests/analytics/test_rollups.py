@@ -1,0 +1,182 @@
+"""The daily rollups behind the customers dashboard: the triggers keep them equal to counting
+the follow-up records and tasks themselves, whatever writes those rows."""
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.db.models import Count, F, Q
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from analytics import rollups
+from analytics.models import RecordDay, TaskDay
+from crm.core.models import CompanySettings
+from followups import services as followups
+from followups.models import FollowUpMethod, FollowUpRecord, FollowUpTask
+from tests.analytics.conftest import SHANGHAI, at
+from tests.analytics.test_customers import board_for
+
+pytestmark = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the rollups are kept by Postgres triggers"
+)
+
+Status = FollowUpTask.Status
+
+
+def counted_records(zone=SHANGHAI):
+    rows = (
+        FollowUpRecord.objects.annotate(day=TruncDate("occurred_at", tzinfo=zone))
+        .values_list("day", "owner_id", "method_id")
+        .annotate(total=Count("*"))
+    )
+    return {(day, owner, method): total for day, owner, method, total in rows}
+
+
+def rolled_up_records():
+    rows = RecordDay.objects.exclude(records=0)
+    return {(r.day, r.owner_id, r.method_id): r.records for r in rows}
+
+
+def counted_tasks(zone=SHANGHAI):
+    rows = (
+        FollowUpTask.objects.exclude(status=Status.CANCELLED)
+        .annotate(day=TruncDate("due_at", tzinfo=zone))
+        .values_list("day", "owner_id")
+        .annotate(
+            on_time=Count("pk", filter=Q(status=Status.DONE, completed_at__lte=F("due_at"))),
+            late=Count("pk", filter=Q(status=Status.DONE, completed_at__gt=F("due_at"))),
+            missed=Count("pk", filter=Q(status=Status.PENDING)),
+        )
+    )
+    return {(day, owner): counts for day, owner, *counts in rows if any(counts)}
+
+
+def rolled_up_tasks():
+    rows = TaskDay.objects.exclude(on_time=0, late=0, missed=0)
+    return {(r.day, r.owner_id): [r.on_time, r.late, r.missed] for r in rows}
+
+
+@pytest.fixture
+def world(june, alice, bob, make_customer):
+    customer = make_customer(alice, "杭州汇总科技有限公司")
+    phone, visit = (FollowUpMethod.objects.get(code=code) for code in ("phone", "visit"))
+    return customer, phone, visit
+
+
+def record(customer, by, method, when):
+    return followups.record_create(
+        customer=customer,
+        by=by,
+        occurred_at=when,
+        method=method,
+        topic="电话回访",
+        summary="确认了交付时间",
+        next_step="下周发送报价单",
+        next_step_at=when + datetime.timedelta(days=7),
+    )
+
+
+def test_records_rollup_follows_every_kind_of_write(world, alice, bob):
+    customer, phone, visit = world
+    first = record(customer, alice, phone, at(1))
+    record(customer, alice, phone, at(1))
+    late_evening = at(2).replace(hour=23, minute=30)  # 15:30 UTC: still the 3rd in Shanghai
+    moved = record(customer, bob, visit, late_evening)
+    assert rolled_up_records() == counted_records()
+    assert rolled_up_records()[(at(1).date(), alice.pk, phone.pk)] == 2
+
+    first.occurred_at = at(4)  # a saved change moves it to another day and method
+    first.method = visit
+    first.save()
+    FollowUpRecord.objects.filter(pk=moved.pk).update(owner=alice)  # one UPDATE, no save()
+    FollowUpRecord.objects.bulk_create(
+        [
+            FollowUpRecord(
+                customer=customer,
+                owner=bob,
+                occurred_at=at(day),
+                method=phone,
+                topic="批量",
+                summary="批量",
+                next_step="批量",
+                next_step_at=at(day),
+            )
+            for day in (5, 5, 6)
+        ]
+    )
+    assert rolled_up_records() == counted_records()
+
+    FollowUpRecord.objects.filter(owner=bob).delete()
+    FollowUpRecord.objects.filter(topic="电话回访").update(topic="回访")  # nothing to count
+    assert rolled_up_records() == counted_records()
+    assert sum(rolled_up_records().values()) == 3
+
+
+def test_tasks_rollup_follows_completion_cancellation_and_transfer(world, june, alice, bob):
+    customer, phone, _visit = world
+    tasks = [
+        followups.task_create(
+            customer=customer, owner=alice, by=alice, title=f"回访{n}", due_at=at(n)
+        )
+        for n in (1, 2, 3, 4)
+    ]
+    assert rolled_up_tasks() == counted_tasks()
+    june.move_to(at(1) - datetime.timedelta(hours=1))
+    record_done(tasks[0], alice, phone)  # on time
+    june.move_to(at(5))
+    record_done(tasks[1], alice, phone)  # late
+    followups.task_cancel(task=tasks[2], by=alice)
+    moved = followups.task_transfer(task=tasks[3], to_user=bob, by=alice, reason="休假")
+    followups.task_reschedule(task=moved, due_at=at(9), by=bob)
+    assert rolled_up_tasks() == counted_tasks()
+    assert rolled_up_tasks() == {
+        (at(1).date(), alice.pk): [1, 0, 0],
+        (at(2).date(), alice.pk): [0, 1, 0],
+        (at(9).date(), bob.pk): [0, 0, 1],
+    }
+
+
+def record_done(task, by, method):
+    followups.record_create(
+        customer=task.customer,
+        by=by,
+        task=task,
+        occurred_at=timezone.now(),
+        method=method,
+        topic="电话回访",
+        summary="确认了交付时间",
+        next_step="下周发送报价单",
+        next_step_at=timezone.now() + datetime.timedelta(days=7),
+    )
+
+
+def test_a_new_time_zone_recounts_the_days(world, alice):
+    customer, phone, _visit = world
+    record(customer, alice, phone, at(2).replace(hour=2))  # 2 a.m. in Shanghai: the 2nd in London
+    company = CompanySettings.load()
+    company.time_zone = "Europe/London"
+    company.save()
+    london = datetime.timezone(datetime.timedelta(hours=1))  # British summer time in June
+    assert rolled_up_records() == counted_records(london)
+    assert list(rolled_up_records()) == [(at(1).date(), alice.pk, phone.pk)]
+    RecordDay.objects.all().delete()
+    rollups.rebuild()
+    assert rolled_up_records() == counted_records(london)
+
+
+def test_timeliness_counts_today_from_the_tasks(world, june, alice, manager):
+    """Today's tasks are still falling due: those due by now count, the rest not yet."""
+    customer, _phone, _visit = world
+    june.move_to(at(3))
+    for hours in (-30, -2, 3):  # yesterday (from the rollup), earlier today, later today
+        followups.task_create(
+            customer=customer,
+            owner=alice,
+            by=alice,
+            title="回访",
+            due_at=at(3) + datetime.timedelta(hours=hours),
+        )
+    chart = board_for(manager).chart("timeliness")
+    missed = next(series for series in chart.series if series.name == "未完成")
+    assert [point.value for point in missed.points] == [2]
