@@ -102,6 +102,9 @@ MIDDLEWARE = [
 ROOT_URLCONF = "crm.urls"
 WSGI_APPLICATION = "crm.wsgi.application"
 
+# Django's form renderer with drop-downs written in Python (crm.core.rendering).
+FORM_RENDERER = "crm.core.rendering.FormRenderer"
+
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
