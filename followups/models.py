@@ -273,6 +273,14 @@ class FollowUpTask(models.Model):
                 include=["owner", "status", "completed_at"],
                 name="task_due_cover",
             ),
+            # Pending tasks in due order for a team (the manager's view): without it the planner
+            # walks the cover index above through every done task since the beginning.
+            models.Index(
+                fields=["due_at"],
+                include=["owner"],
+                name="task_pending_due",
+                condition=Q(status="pending"),
+            ),
             models.Index(fields=["customer", "status", "due_at"]),
             models.Index(
                 fields=["remind_at"],
