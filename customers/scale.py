@@ -341,7 +341,7 @@ scale.page(
     "customer list, filtered",
     "list",
     roles=SEARCHERS,
-    url=_list({"type": "intention", "status": "following", "value_tier": "medium"}),
+    url=_list({"type": "intention", "status": "following", "value_tier": "low"}),
 )
 scale.page("customer search: name", "search", roles=SEARCHERS, url=_list({"q": "{name}"}))
 scale.page("customer search: pinyin", "search", roles=SEARCHERS, url=_list({"q": "{pinyin}"}))
