@@ -4,9 +4,10 @@ A list page with a dozen dictionary dropdowns (category, industry, region, tags,
 spend a dozen queries on lists that change a few times a year. Apps ``track()`` the models their
 dropdowns draw from; ``use_cached_choices(form)`` then fills every model-choice field of a form
 from the cache, keyed by the field's queryset, its labels and the language. A tracked model's
-save or delete moves its version, so every process sees the change on its next render; the
-entries also expire on their own. Validation still reads the database, for the submitted value
-only.
+save or delete moves the one version of them all (a list may show a related model's name: an
+industry under its section, a user's team), so every process sees the change on its next
+render; the entries also expire on their own. Validation still reads the database, for the
+submitted value only.
 """
 
 from __future__ import annotations
@@ -24,17 +25,20 @@ TIMEOUT = 600
 _tracked: set[type[models.Model]] = set()
 
 
-def _version_key(model: type[models.Model]) -> str:
-    return f"choices:version:{model._meta.label_lower}"
+VERSION_KEY = "choices:version"
 
 
 def _bump(sender: type[models.Model], **kwargs: Any) -> None:
     if kwargs.get("update_fields") == frozenset({"last_login"}):
         return  # a sign-in changes no dropdown
     try:
-        cache.incr(_version_key(sender))
+        cache.incr(VERSION_KEY)
     except ValueError:  # no version yet: nothing cached under the old one
-        cache.set(_version_key(sender), 1, None)
+        cache.set(VERSION_KEY, 1, None)
+
+
+def _version() -> str:
+    return str(cache.get(VERSION_KEY, 0))
 
 
 def track(*model_classes: type[models.Model]) -> None:
@@ -61,15 +65,12 @@ def cached_choices(field: forms.ModelChoiceField) -> list[tuple[Any, str]] | Non
     queryset = field.queryset
     if queryset is None or queryset.model not in _tracked:
         return None
-    # Any tracked model's change renews every list: changes are rare, and a list may show a
-    # related model's name (an industry under its section, a user's team).
-    versions = cache.get_many([_version_key(model) for model in _tracked])
     labels = type(field).label_from_instance
     fingerprint = hashlib.blake2b(
         "|".join(
             [
                 str(queryset.query),
-                repr(sorted(versions.items())),
+                _version(),
                 translation.get_language() or "",
                 f"{labels.__module__}.{labels.__qualname__}",
                 str(field.empty_label),
@@ -86,17 +87,13 @@ def cached_choices(field: forms.ModelChoiceField) -> list[tuple[Any, str]] | Non
     return choices
 
 
-def _versions() -> str:
-    return repr(sorted(cache.get_many([_version_key(model) for model in _tracked]).items()))
-
-
 def cached_rows(queryset: models.QuerySet[Any]) -> list[Any]:
     """The rows of a small queryset over a tracked model (the active custom fields …), from
     the cache; renewed like the dropdowns when any tracked model changes."""
     if queryset.model not in _tracked:
         return list(queryset)
     fingerprint = hashlib.blake2b(
-        f"{queryset.query}|{_versions()}".encode(), digest_size=16
+        f"{queryset.query}|{_version()}".encode(), digest_size=16
     ).hexdigest()
     key = f"rows:{queryset.model._meta.label_lower}:{fingerprint}"
     rows = cache.get(key)
