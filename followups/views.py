@@ -64,10 +64,24 @@ def my_work_sections(user: Any, now: datetime.datetime) -> dict[str, Any]:
     return sections
 
 
+# Tasks a section of "my tasks" shows before "show all" (a rep back from leave may have hundreds
+# overdue; the count says how many).
+SECTION_TASKS = 50
+
+
 @login_required
 def task_list(request: HttpRequest) -> HttpResponse:
+    expanded = request.GET.get("all", "")
+    work = {
+        key: {
+            "tasks": tasks if key == expanded else tasks[:SECTION_TASKS],
+            "total": len(tasks),
+            "hidden": 0 if key == expanded else max(len(tasks) - SECTION_TASKS, 0),
+        }
+        for key, tasks in my_work_sections(request.user, timezone.now()).items()
+    }
     context = {
-        "work": my_work_sections(request.user, timezone.now()),
+        "work": work,
         "can_see_team": services.is_manager(request.user),
         "tab": "mine",
         "now": timezone.now(),

@@ -85,8 +85,8 @@ class TestMyWork:
             task_create(customer=alices_customer, owner=alice, by=alice, title=title, due_at=due)
         response = client_for(alice).get(reverse("followups:list"))
         sections = response.context["work"]
-        assert [task.title for task in sections["overdue"]] == ["逾期任务"]
-        assert [task.title for task in sections["upcoming"]] == ["下周任务"]
+        assert [task.title for task in sections["overdue"]["tasks"]] == ["逾期任务"]
+        assert [task.title for task in sections["upcoming"]["tasks"]] == ["下周任务"]
         html = response.content.decode()
         assert "一个月后" not in html
         assert 'data-testid="record-follow-up"' in html
@@ -109,6 +109,29 @@ class TestMyWork:
         add_tasks(alices_customer, alice, 18)
         with django_assert_num_queries(6):
             client.get(reverse("followups:list"))
+
+
+    def test_a_long_section_shows_its_first_50_and_all_on_request(
+        self, client_for, alice, alices_customer
+    ):
+        now = timezone.now()
+        for n in range(53):
+            task_create(
+                customer=alices_customer,
+                owner=alice,
+                by=alice,
+                title=f"逾期{n:02}",
+                due_at=now - datetime.timedelta(days=60 - n),
+            )
+        client = client_for(alice)
+        html = client.get(reverse("followups:list")).content.decode()
+        assert html.count('data-testid="task-row"') == 50
+        assert 'data-testid="count-overdue">53<' in html
+        assert "逾期49" in html and "逾期50" not in html  # the longest overdue first
+        assert "再显示 3 项任务" in html
+        html = client.get(reverse("followups:list") + "?all=overdue").content.decode()
+        assert html.count('data-testid="task-row"') == 53
+        assert 'data-testid="show-all-overdue"' not in html
 
 
 class TestRecordModal:
