@@ -279,6 +279,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 DJANGO_CELERY_BEAT_TZ_AWARE = True
 # Beat writes a heartbeat this often; /health/ reports beat as down when it is older than this.
 BEAT_HEARTBEAT_MAX_AGE_SECONDS = env_int("BEAT_HEARTBEAT_MAX_AGE_SECONDS", 600)
+# The SLA and reminder sweeps claim and announce this many items per transaction.
+SWEEP_CHUNK_SIZE = env_int("SWEEP_CHUNK_SIZE", 500)
 
 # Email: console locally, SMTP when EMAIL_HOST is set.
 EMAIL_HOST = env_str("EMAIL_HOST")

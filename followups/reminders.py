@@ -3,13 +3,15 @@ no contact after assignment, birthdays, contract expiry, relationship maintenanc
 and the welcome tasks of a newly won customer.
 
 Every sweep takes ``now`` and selects everything due up to it, not just what fell due in the last
-minute, so a missed run catches up on the next one. Each target is claimed twice over: a
-conditional update of the task's own column where there is one (``reminded_at``,
-``overdue_notified_at``, ``escalated_at``), and always a ``Reminder`` row, unique per kind,
-target, occasion and recipient, inserted in a savepoint with the notification: an
-``IntegrityError`` means another run (or worker) sent it already. Running a sweep twice, or on
-two workers at once, sends nothing twice. Each target is handled in its own short transaction so
-that a failure rolls back its claim too and the next run tries again.
+minute, so a missed run catches up on the next one. Each target is claimed twice over: the
+task's own column where there is one (``reminded_at``, ``overdue_notified_at``,
+``escalated_at``: the rows still unset locked, then set), and always a ``Reminder`` row, unique
+per kind, target, occasion and recipient, inserted with ``ON CONFLICT DO NOTHING``: a row not
+inserted was sent already by another run (or worker). Running a sweep twice, or on two workers
+at once, sends nothing twice. The due targets are handled in chunks (``crm.core.sweeps``): a
+chunk's claims, reminder rows and notifications are a few statements in one transaction, so a
+failure rolls back its claims too and the next run tries again (a failed chunk is retried target
+by target).
 """
 
 from __future__ import annotations
@@ -18,12 +20,13 @@ import calendar
 import datetime
 import logging
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db import IntegrityError, models, transaction
+from django.db import connection, models
 from django.db.models import Count, Exists, OuterRef, Q
 from django.urls import NoReverseMatch
 from django.utils import timezone, translation
@@ -31,11 +34,10 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from crm.accounts.models import User
-from crm.core import events
+from crm.accounts.models import Team, User
+from crm.core import bulk, events, sweeps
 from crm.core.models import DomainEvent
-from crm.notifications.models import Notification
-from crm.notifications.services import notify
+from crm.notifications.services import Message, notify_many
 from customers.events import CUSTOMER_CHANGED
 from customers.models import Contact, Customer, Tier
 from customers.tiers import register_activity_source
@@ -73,6 +75,15 @@ def channels(user: User, kind: str) -> tuple[bool, bool]:
     return preference.in_app, preference.email
 
 
+def _channels_of(dues: list[Due]) -> dict[tuple[int, str], tuple[bool, bool]]:
+    """``channels()`` of every recipient and kind in ``dues``, in one query; a pair not in the
+    result has both."""
+    rows = ReminderPreference.objects.filter(
+        user_id__in={due.recipient_pk for due in dues}, kind__in={due.kind for due in dues}
+    ).values_list("user_id", "kind", "in_app", "email")
+    return {(user_id, kind): (in_app, email) for user_id, kind, in_app, email in rows}
+
+
 def _url(record: models.Model) -> str:
     if isinstance(record, FollowUpTask):
         try:
@@ -83,81 +94,155 @@ def _url(record: models.Model) -> str:
     return customer.get_absolute_url() if customer is not None else ""
 
 
-def _claim(
-    *, kind: str, target: models.Model, occasion: str, recipient: User, now: datetime.datetime
-) -> bool:
-    """Records the reminder; False when it was sent already (by this run's twin or an earlier
-    one). Must run inside the caller's savepoint so that a failed notification undoes it."""
-    try:
-        with transaction.atomic():
-            Reminder.objects.create(
-                kind=kind,
-                target_type=ContentType.objects.get_for_model(target),
-                target_id=target.pk,
-                occasion=occasion,
-                recipient=recipient,
-                sent_at=now,
-            )
-    except IntegrityError:
-        return False
-    return True
+@dataclass(frozen=True)
+class Due:
+    """One reminder to one recipient: the ``Reminder`` row's key, and what the message says.
+    ``about`` is what the notification links to when that is not the target (the task a
+    maintenance reminder created)."""
+
+    kind: str
+    target: models.Model
+    occasion: str
+    recipient: User
+    context: dict[str, Any]
+    about: models.Model | None = None
+
+    @property
+    def recipient_pk(self) -> int:
+        return self.recipient.pk
+
+    def key(self) -> tuple[str, int, int, str, int]:
+        target_type = ContentType.objects.get_for_model(self.target)
+        return (self.kind, target_type.pk, self.target.pk, self.occasion, self.recipient.pk)
 
 
-def _deliver(
-    user: User,
-    kind: str,
-    target: models.Model,
-    *,
-    now: datetime.datetime,
-    context: dict[str, Any],
-) -> None:
-    in_app, email = channels(user, kind)
-    if not (in_app or email):
-        return
-    created = notify([user], VERBS[kind], target, url=_url(target), context=context, email=email)
-    if not in_app:
-        # notify() always writes the inbox row (the email is sent from it); filed as read, it
-        # neither counts nor nags in the inbox.
-        Notification.objects.filter(pk__in=[item.pk for item in created]).update(read_at=now)
-
-
-def _send(
+def due_to(
+    recipients: Iterable[User | None],
     *,
     kind: str,
     target: models.Model,
     occasion: str,
-    recipients: Iterable[User | None],
-    now: datetime.datetime,
     context: dict[str, Any],
-) -> int:
-    """Sends one reminder to each recipient who has not had it; returns how many were sent."""
-    sent = 0
+) -> list[Due]:
+    """One ``Due`` per active recipient, once each (callers pass "the owner and their head"
+    without checks)."""
+    dues = []
     seen: set[int] = set()
     for user in recipients:
         if user is None or not user.is_active or user.pk in seen:
             continue
         seen.add(user.pk)
-        with transaction.atomic():
-            if not _claim(kind=kind, target=target, occasion=occasion, recipient=user, now=now):
-                continue
-            _deliver(user, kind, target, now=now, context=context)
-        sent += 1
-    return sent
+        dues.append(Due(kind, target, occasion, user, context))
+    return dues
 
 
-def head_above(user: User | None) -> User | None:
-    """The head of the user's team, or of the nearest team above with a head other than them."""
-    if user is None:
+RECORD = """
+    INSERT INTO {table} (kind, target_type_id, target_id, occasion, recipient_id, sent_at)
+    VALUES {rows}
+    ON CONFLICT DO NOTHING
+    RETURNING kind, target_type_id, target_id, occasion, recipient_id
+"""
+
+
+def _record(dues: list[Due], *, now: datetime.datetime) -> list[Due]:
+    """Records the reminders in one statement and returns those it recorded: one already there
+    (sent by an earlier run) is skipped, and one a concurrent run is recording waits for that
+    run's commit and is skipped then (Postgres and SQLite alike). Runs in the caller's
+    transaction, so that a failed notification undoes it."""
+    by_key = {due.key(): due for due in dues}
+    if not by_key:
+        return []
+    sent_at = Reminder._meta.get_field("sent_at").get_db_prep_value(now, connection)
+    params: list[Any] = []
+    for key in by_key:
+        params.extend([*key, sent_at])
+    sql = RECORD.format(
+        table=connection.ops.quote_name(Reminder._meta.db_table),
+        rows=", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(by_key)),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        recorded = {tuple(row) for row in cursor.fetchall()}
+    return [due for key, due in by_key.items() if key in recorded]
+
+
+def _announce(dues: list[Due], *, now: datetime.datetime) -> None:
+    """The notifications of recorded reminders, in one go, by each recipient's choice of
+    channels."""
+    chosen = _channels_of(dues)
+    messages = []
+    for due in dues:
+        in_app, email = chosen.get((due.recipient_pk, due.kind), (True, True))
+        if not (in_app or email):
+            continue
+        about = due.about or due.target
+        messages.append(
+            Message(
+                recipients=[due.recipient],
+                verb=VERBS[due.kind],
+                target=about,
+                url=_url(about),
+                context=due.context,
+                email=email,
+                # notify() always writes the inbox row (the email is sent from it); filed as
+                # read, it neither counts nor nags in the inbox.
+                read_at=None if in_app else now,
+            )
+        )
+    notify_many(messages)
+
+
+def _send(dues: list[Due], *, now: datetime.datetime) -> int:
+    """Sends each reminder its recipient has not had yet; returns how many were sent."""
+    recorded = _record(dues, now=now)
+    _announce(recorded, now=now)
+    return len(recorded)
+
+
+def heads_above() -> Callable[[User | None], User | None]:
+    """``head_above(user)``: the head of the user's team, or of the nearest team above with an
+    active head other than them. The team tree and its heads are read once, here."""
+    tree = Team.objects.tree()
+    heads = {
+        user.pk: user
+        for user in User.objects.filter(pk__in={pk for pk in tree.head.values() if pk})
+    }
+
+    def head_above(user: User | None) -> User | None:
+        if user is None:
+            return None
+        team_id = user.team_id
+        seen: set[int] = set()
+        while team_id is not None and team_id not in seen:
+            seen.add(team_id)
+            head = heads.get(tree.head.get(team_id) or 0)
+            if head is not None and head.pk != user.pk and head.is_active:
+                return head
+            team_id = tree.parent.get(team_id)
         return None
-    team = user.team
-    seen: set[int] = set()
-    while team is not None and team.pk not in seen:
-        seen.add(team.pk)
-        head = team.head if team.head_id and team.head_id != user.pk else None
-        if head is not None and head.is_active:
-            return head
-        team = team.parent
-    return None
+
+    return head_above
+
+
+def _claim(tasks: list[FollowUpTask], column: str, now: datetime.datetime) -> list[FollowUpTask]:
+    """The tasks still pending with ``column`` unset, locked in primary-key order and claimed
+    with one update. A second worker waits on the locks (in the same order: no deadlock), then
+    finds the rows claimed."""
+    locked = set(
+        FollowUpTask.objects.filter(
+            pk__in=[task.pk for task in tasks],
+            status=FollowUpTask.Status.PENDING,
+            **{f"{column}__isnull": True},
+        )
+        .select_for_update()
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if not locked:
+        return []
+    FollowUpTask.objects.filter(pk__in=locked).update(**{column: now})
+    # The page's objects stay as read: a chunk that fails is retried task by task from them.
+    return [task for task in tasks if task.pk in locked]
 
 
 def _batches(queryset: models.QuerySet[Any]) -> Iterator[list[Any]]:
@@ -186,24 +271,20 @@ def remind_before_tasks(*, now: datetime.datetime) -> int:
     due = FollowUpTask.objects.filter(
         status=FollowUpTask.Status.PENDING, reminded_at__isnull=True, remind_at__lte=now
     ).select_related("owner", "customer")
-    sent = 0
-    for page in _batches(due):
-        for task in page:
-            with transaction.atomic():
-                claimed = FollowUpTask.objects.filter(
-                    pk=task.pk, status=FollowUpTask.Status.PENDING, reminded_at__isnull=True
-                ).update(reminded_at=now)
-                if not claimed:
-                    continue
-                sent += _send(
-                    kind=Kind.BEFORE_TASK,
-                    target=task,
-                    occasion=_moment(task.due_at),
-                    recipients=[task.owner],
-                    now=now,
-                    context={"task": task, "customer": task.customer},
-                )
-    return sent
+    return sum(sweeps.in_chunks(page, partial(_before_tasks, now=now)) for page in _batches(due))
+
+
+def _before_tasks(tasks: list[FollowUpTask], *, now: datetime.datetime) -> int:
+    dues = []
+    for task in _claim(tasks, "reminded_at", now):
+        dues += due_to(
+            [task.owner],
+            kind=Kind.BEFORE_TASK,
+            target=task,
+            occasion=_moment(task.due_at),
+            context={"task": task, "customer": task.customer},
+        )
+    return _send(dues, now=now)
 
 
 # --- 2. overdue, then escalated -------------------------------------------------------------------
@@ -224,48 +305,44 @@ def remind_overdue_tasks(*, now: datetime.datetime) -> int:
             status=FollowUpTask.Status.PENDING, escalated_at__isnull=True, due_at__lt=now
         )
         .filter(Q(overdue_notified_at__isnull=True) | Q(due_at__lte=escalate_before))
-        .select_related("owner__team", "customer")
+        .select_related("owner", "customer")
     )
-    sent = 0
-    for page in _batches(due):
-        for task in page:
-            sent += _overdue_task(task, now=now, escalate_before=escalate_before)
-    return sent
+    head_above = heads_above()
+    overdue = partial(_overdue, now=now, escalate_before=escalate_before, head_above=head_above)
+    return sum(sweeps.in_chunks(page, overdue) for page in _batches(due))
 
 
-def _overdue_task(
-    task: FollowUpTask, *, now: datetime.datetime, escalate_before: datetime.datetime
+def _overdue(
+    tasks: list[FollowUpTask],
+    *,
+    now: datetime.datetime,
+    escalate_before: datetime.datetime,
+    head_above: Callable[[User | None], User | None],
 ) -> int:
-    sent = 0
-    context = {"task": task, "customer": task.customer, "owner": task.owner}
-    pending = FollowUpTask.objects.filter(pk=task.pk, status=FollowUpTask.Status.PENDING)
-    with transaction.atomic():
-        # The conditional update is the claim: a second worker's UPDATE waits for this row's
-        # lock, then finds the column set and changes nothing.
-        if task.overdue_notified_at is None and pending.filter(
-            overdue_notified_at__isnull=True
-        ).update(overdue_notified_at=now):
-            sent += _send(
-                kind=Kind.OVERDUE,
-                target=task,
-                occasion=_moment(task.due_at),
-                recipients=[task.owner],
-                now=now,
-                context=context,
-            )
-    if task.due_at > escalate_before:
-        return sent
-    with transaction.atomic():
-        if pending.filter(escalated_at__isnull=True).update(escalated_at=now):
-            sent += _send(
-                kind=Kind.OVERDUE_ESCALATION,
-                target=task,
-                occasion=_moment(task.due_at),
-                recipients=[head_above(task.owner)],
-                now=now,
-                context=context,
-            )
-    return sent
+    dues = []
+    for task in _claim(
+        [t for t in tasks if t.overdue_notified_at is None], "overdue_notified_at", now
+    ):
+        dues += due_to(
+            [task.owner],
+            kind=Kind.OVERDUE,
+            target=task,
+            occasion=_moment(task.due_at),
+            context=_overdue_context(task),
+        )
+    for task in _claim([t for t in tasks if t.due_at <= escalate_before], "escalated_at", now):
+        dues += due_to(
+            [head_above(task.owner)],
+            kind=Kind.OVERDUE_ESCALATION,
+            target=task,
+            occasion=_moment(task.due_at),
+            context=_overdue_context(task),
+        )
+    return _send(dues, now=now)
+
+
+def _overdue_context(task: FollowUpTask) -> dict[str, Any]:
+    return {"task": task, "customer": task.customer, "owner": task.owner}
 
 
 # --- 3. no contact after assignment ---------------------------------------------------------------
@@ -294,22 +371,29 @@ def warn_no_contact(*, now: datetime.datetime) -> int:
         )
         .exclude(Exists(contacted))
         .exclude(Exists(warned))
-        .select_related("owner__team")
+        .select_related("owner")
     )
-    sent = 0
-    for page in _batches(due):
-        for customer in page:
-            assert customer.assigned_at is not None  # noqa: S101 - filtered above
-            with transaction.atomic():
-                sent += _send(
-                    kind=Kind.NO_CONTACT,
-                    target=customer,
-                    occasion=_moment(customer.assigned_at),
-                    recipients=[customer.owner, head_above(customer.owner)],
-                    now=now,
-                    context={"customer": customer, "owner": customer.owner},
-                )
-    return sent
+    warn = partial(_no_contact, now=now, head_above=heads_above())
+    return sum(sweeps.in_chunks(page, warn) for page in _batches(due))
+
+
+def _no_contact(
+    customers: list[Customer],
+    *,
+    now: datetime.datetime,
+    head_above: Callable[[User | None], User | None],
+) -> int:
+    dues = []
+    for customer in customers:
+        assert customer.assigned_at is not None  # noqa: S101 - filtered above
+        dues += due_to(
+            [customer.owner, head_above(customer.owner)],
+            kind=Kind.NO_CONTACT,
+            target=customer,
+            occasion=_moment(customer.assigned_at),
+            context={"customer": customer, "owner": customer.owner},
+        )
+    return _send(dues, now=now)
 
 
 # --- 4. birthdays and contract expiry -------------------------------------------------------------
@@ -354,26 +438,30 @@ def remind_birthdays(*, now: datetime.datetime) -> int:
         .exclude(Exists(sent_lately))
         .select_related("customer__owner")
     )
-    sent = 0
-    for page in _batches(due):
-        for contact in page:
-            assert contact.birthday is not None  # noqa: S101 - filtered above
-            on = _birthday_in(contact.birthday, today, end)
-            with transaction.atomic():
-                sent += _send(
-                    kind=Kind.BIRTHDAY,
-                    target=contact,
-                    occasion=on.isoformat(),
-                    recipients=[contact.customer.owner],
-                    now=now,
-                    context={
-                        "contact": contact,
-                        "customer": contact.customer,
-                        "on": on,
-                        "days_left": (on - today).days,
-                    },
-                )
-    return sent
+    remind = partial(_birthdays, now=now, today=today, end=end)
+    return sum(sweeps.in_chunks(page, remind) for page in _batches(due))
+
+
+def _birthdays(
+    contacts: list[Contact], *, now: datetime.datetime, today: datetime.date, end: datetime.date
+) -> int:
+    dues = []
+    for contact in contacts:
+        assert contact.birthday is not None  # noqa: S101 - filtered above
+        on = _birthday_in(contact.birthday, today, end)
+        dues += due_to(
+            [contact.customer.owner],
+            kind=Kind.BIRTHDAY,
+            target=contact,
+            occasion=on.isoformat(),
+            context={
+                "contact": contact,
+                "customer": contact.customer,
+                "on": on,
+                "days_left": (on - today).days,
+            },
+        )
+    return _send(dues, now=now)
 
 
 ContractSource = Callable[
@@ -408,26 +496,24 @@ def remind_contract_expiry(*, now: datetime.datetime) -> int:
         pk__in={row[0] for row in expiring}, owner__isnull=False
     ).select_related("owner")
     by_id = {customer.pk: customer for customer in customers}
-    sent = 0
+    dues = []
     for customer_id, contract_id, ends_on, label in expiring:
         customer = by_id.get(customer_id)
         if customer is None:
             continue
-        with transaction.atomic():
-            sent += _send(
-                kind=Kind.CONTRACT_EXPIRY,
-                target=customer,
-                occasion=f"{contract_id}:{ends_on.isoformat()}",
-                recipients=[customer.owner],
-                now=now,
-                context={
-                    "customer": customer,
-                    "contract": label,
-                    "ends_on": ends_on,
-                    "days_left": (ends_on - today).days,
-                },
-            )
-    return sent
+        dues += due_to(
+            [customer.owner],
+            kind=Kind.CONTRACT_EXPIRY,
+            target=customer,
+            occasion=f"{contract_id}:{ends_on.isoformat()}",
+            context={
+                "customer": customer,
+                "contract": label,
+                "ends_on": ends_on,
+                "days_left": (ends_on - today).days,
+            },
+        )
+    return sweeps.in_chunks(dues, partial(_send, now=now))
 
 
 # --- 5. relationship maintenance by value tier ----------------------------------------------------
@@ -486,38 +572,56 @@ def create_maintenance_tasks(*, now: datetime.datetime) -> int:
                     FollowUpRecord.objects.filter(customer=OuterRef("pk"), occurred_at__gte=since)
                 )
             )
-        for page in _batches(due.select_related("owner")):
-            for customer in page:
-                created += _maintenance_task(customer, cadence, now=now)
+        create = partial(_maintenance_tasks, cadence=cadence, now=now)
+        created += sum(
+            sweeps.in_chunks(page, create) for page in _batches(due.select_related("owner"))
+        )
     return created
 
 
-def _maintenance_task(customer: Customer, cadence: Cadence, *, now: datetime.datetime) -> int:
-    owner = customer.owner
-    if owner is None or not owner.is_active:
-        return 0
+def _maintenance_tasks(
+    customers: list[Customer], *, cadence: Cadence, now: datetime.datetime
+) -> int:
     occasion = f"{cadence.code}:{timezone.localdate(now).isoformat()}"
-    with transaction.atomic():
-        if not _claim(
-            kind=Kind.MAINTENANCE, target=customer, occasion=occasion, recipient=owner, now=now
-        ):
-            return 0
-        due_at = now + MAINTENANCE_DUE_WITHIN
-        with translation.override(owner.language or settings.LANGUAGE_CODE):
-            title = str(cadence.title)
-        task = FollowUpTask.objects.create(
-            customer=customer,
-            owner=owner,
-            kind=FollowUpTask.Kind.MAINTENANCE,
-            title=title,
-            due_at=due_at,
-            remind_at=due_at - REMIND_BEFORE,
-            created_at=now,
+    dues = []
+    for customer in customers:
+        dues += due_to(
+            [customer.owner],
+            kind=Kind.MAINTENANCE,
+            target=customer,
+            occasion=occasion,
+            context={"customer": customer},
         )
-        _deliver(
-            owner, Kind.MAINTENANCE, task, now=now, context={"task": task, "customer": customer}
+    # The reminder row is the claim: a task only for a customer this run recorded.
+    recorded = _record(dues, now=now)
+    titles: dict[str, str] = {}
+    due_at = now + MAINTENANCE_DUE_WITHIN
+    tasks = []
+    for due in recorded:
+        language = due.recipient.language or settings.LANGUAGE_CODE
+        if language not in titles:
+            with translation.override(language):
+                titles[language] = str(cadence.title)
+        tasks.append(
+            FollowUpTask(
+                customer=due.context["customer"],
+                owner=due.recipient,
+                kind=FollowUpTask.Kind.MAINTENANCE,
+                title=titles[language],
+                due_at=due_at,
+                remind_at=due_at - REMIND_BEFORE,
+                created_at=now,
+            )
         )
-    return 1
+    bulk.create_all(tasks, history=bulk.History())
+    _announce(
+        [
+            replace(due, about=task, context={**due.context, "task": task})
+            for due, task in zip(recorded, tasks, strict=True)
+        ],
+        now=now,
+    )
+    return len(tasks)
 
 
 # --- 6. a newly won customer ----------------------------------------------------------------------

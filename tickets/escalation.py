@@ -1,24 +1,29 @@
 """The SLA sweep (every minute): warn the assignee before a deadline, and on a breach tell the
 department head and emit ``ticket.sla_breached``.
 
-Each announcement is claimed with a conditional update of its own column (``*_warned_at``,
-``*_breached_at``): only the run whose update changed a row goes on, so running the sweep twice,
-or on two workers at once, announces nothing twice. Each ticket is handled in its own short
-transaction, so a failure rolls back its claim too and the next run tries again. The sweep
-selects everything due up to ``now``, so a missed run catches up.
+Each announcement is claimed through its own column (``*_warned_at``, ``*_breached_at``): the
+rows still unclaimed are locked and the column set, and a second run (or worker) waits on those
+locks, then finds the rows claimed, so running the sweep twice, or on two workers at once,
+announces nothing twice. The due tickets are handled in chunks
+(``crm.core.sweeps``): each chunk's rows are locked, claimed with one update and announced with
+one insert each of log rows, notifications and domain events, in one transaction, so a failure
+rolls back its claims too and the next run tries again (a failed chunk is retried ticket by
+ticket). The sweep selects everything due up to ``now``, so a missed run catches up.
 """
 
 from __future__ import annotations
 
 import datetime
 import logging
+from functools import partial
 
-from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Max
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from crm.core import events
-from crm.notifications.services import notify
+from crm.core import bulk, events, sweeps
+from crm.notifications.services import Message, notify_many
 from tickets.events import TICKET_SLA_BREACHED
 from tickets.models import SLAPolicy, Ticket, TicketEvent
 from tickets.services import event_data, sla_policy_for
@@ -52,60 +57,104 @@ def _candidates(
     return list(running.order_by(due).values_list("pk", flat=True)[:BATCH])
 
 
-def _claim(ticket_id: int, column: str, now: datetime.datetime) -> Ticket | None:
-    claimed = (
-        Ticket.objects.running()
-        .filter(Q(pk=ticket_id), **{f"{column}__isnull": True})
-        .update(**{column: now})
+def _locked(ids: list[int], deadline: str, column: str) -> list[Ticket]:
+    """The chunk's tickets still running and unclaimed, locked in due order: a second sweep
+    waits on the first one's locks (the same order, so never a deadlock) and then, the rows
+    re-read, finds them claimed."""
+    due = _due_field(deadline)
+    unclaimed = Ticket.objects.running().filter(pk__in=ids, **{f"{column}__isnull": True})
+    if deadline == RESPONSE:
+        unclaimed = unclaimed.filter(first_responded_at__isnull=True)
+    return list(
+        unclaimed.select_for_update(of=("self",))
+        .select_related("assignee", "department__head", "category")
+        .order_by(due, "pk")
     )
-    if not claimed:
-        return None
-    return Ticket.objects.select_related("assignee", "department__head", "category").get(
-        pk=ticket_id
-    )
+
+
+def _claim(tickets: list[Ticket], column: str, now: datetime.datetime) -> None:
+    Ticket.objects.filter(pk__in=[ticket.pk for ticket in tickets]).update(**{column: now})
+    for ticket in tickets:
+        setattr(ticket, column, now)
 
 
 def _label(deadline: str) -> str:
     return _("first response") if deadline == RESPONSE else _("resolution")
 
 
+def _lazy_label(deadline: str) -> Promise:
+    """The label for a notification: rendered in its recipient's language, not the sweep's."""
+    return gettext_lazy("first response") if deadline == RESPONSE else gettext_lazy("resolution")
+
+
+def _log(tickets: list[Ticket], kind: str, note: str, now: datetime.datetime) -> None:
+    bulk.insert_values(
+        TicketEvent,
+        [
+            {"ticket_id": ticket.pk, "kind": kind, "note": note, "created_at": now}
+            for ticket in tickets
+        ],
+    )
+
+
 def warn_before_breach(now: datetime.datetime) -> int:
     """Tells assignees of deadlines within their policy's warning threshold."""
     widest = SLAPolicy.objects.aggregate(widest=Max("warn_before_minutes"))["widest"] or 0
     horizon = now + datetime.timedelta(minutes=widest)
+    policies: dict[tuple[str, int | None], SLAPolicy] = {}
     sent = 0
     for deadline, column in (
         (RESPONSE, "response_warned_at"),
         (RESOLUTION, "resolution_warned_at"),
     ):
-        for ticket_id in _candidates(deadline, column, horizon, after=now):
-            with transaction.atomic():
-                ticket = Ticket.objects.select_related("category").get(pk=ticket_id)
-                due = getattr(ticket, _due_field(deadline))
-                if due <= now:
-                    continue  # the breach takes over
-                policy = sla_policy_for(ticket.priority, ticket.category)
-                if due - datetime.timedelta(minutes=policy.warn_before_minutes) > now:
-                    continue
-                claimed = _claim(ticket_id, column, now)
-                if claimed is None:
-                    continue
-                ticket = claimed
-                TicketEvent.objects.create(
-                    ticket=ticket,
-                    kind=TicketEvent.Kind.SLA_WARNING,
-                    note=_("The %(deadline)s deadline is near.") % {"deadline": _label(deadline)},
-                    created_at=now,
-                )
-                notify(
-                    [ticket.assignee],
-                    "ticket_sla_warning",
-                    ticket,
-                    url=ticket.get_absolute_url(),
-                    context={"ticket": ticket, "deadline": _label(deadline), "due": due},
-                )
-                sent += 1
+        candidates = _candidates(deadline, column, horizon, after=now)
+        sent += sweeps.in_chunks(
+            candidates,
+            partial(_warn, deadline=deadline, column=column, now=now, policies=policies),
+        )
     return sent
+
+
+def _warn(
+    ids: list[int],
+    *,
+    deadline: str,
+    column: str,
+    now: datetime.datetime,
+    policies: dict[tuple[str, int | None], SLAPolicy],
+) -> int:
+    due_field = _due_field(deadline)
+    near = []
+    for ticket in _locked(ids, deadline, column):
+        due = getattr(ticket, due_field)
+        if due <= now:
+            continue  # the breach takes over
+        key = (ticket.priority, ticket.category_id)
+        if key not in policies:
+            policies[key] = sla_policy_for(ticket.priority, ticket.category)
+        if due - datetime.timedelta(minutes=policies[key].warn_before_minutes) <= now:
+            near.append(ticket)
+    if not near:
+        return 0
+    _claim(near, column, now)
+    _log(
+        near,
+        TicketEvent.Kind.SLA_WARNING,
+        _("The %(deadline)s deadline is near.") % {"deadline": _label(deadline)},
+        now,
+    )
+    label = _lazy_label(deadline)
+    notify_many(
+        Message(
+            recipients=[ticket.assignee],
+            verb="ticket_sla_warning",
+            target=ticket,
+            url=ticket.get_absolute_url(),
+            context={"ticket": ticket, "deadline": label, "due": getattr(ticket, due_field)},
+        )
+        for ticket in near
+    )
+    return len(near)
 
 
 def escalate_breaches(now: datetime.datetime) -> int:
@@ -115,34 +164,42 @@ def escalate_breaches(now: datetime.datetime) -> int:
         (RESPONSE, "response_breached_at"),
         (RESOLUTION, "resolution_breached_at"),
     ):
-        for ticket_id in _candidates(deadline, column, now):
-            with transaction.atomic():
-                ticket = _claim(ticket_id, column, now)
-                if ticket is None:
-                    continue
-                due = getattr(ticket, _due_field(deadline))
-                TicketEvent.objects.create(
-                    ticket=ticket,
-                    kind=TicketEvent.Kind.SLA_BREACH,
-                    note=_("The %(deadline)s deadline has passed.")
-                    % {"deadline": _label(deadline)},
-                    created_at=now,
-                )
-                head = ticket.department.head if ticket.department else None
-                notify(
-                    [head, ticket.assignee],
-                    "ticket_sla_breached",
-                    ticket,
-                    url=ticket.get_absolute_url(),
-                    context={"ticket": ticket, "deadline": _label(deadline), "due": due},
-                )
-                events.emit(
-                    TICKET_SLA_BREACHED,
-                    ticket,
-                    data={**event_data(ticket), "deadline": deadline},
-                )
-                sent += 1
+        candidates = _candidates(deadline, column, now)
+        sent += sweeps.in_chunks(
+            candidates, partial(_escalate, deadline=deadline, column=column, now=now)
+        )
     return sent
+
+
+def _escalate(ids: list[int], *, deadline: str, column: str, now: datetime.datetime) -> int:
+    tickets = _locked(ids, deadline, column)
+    if not tickets:
+        return 0
+    _claim(tickets, column, now)
+    _log(
+        tickets,
+        TicketEvent.Kind.SLA_BREACH,
+        _("The %(deadline)s deadline has passed.") % {"deadline": _label(deadline)},
+        now,
+    )
+    due_field = _due_field(deadline)
+    label = _lazy_label(deadline)
+    notify_many(
+        Message(
+            recipients=[ticket.department.head if ticket.department else None, ticket.assignee],
+            verb="ticket_sla_breached",
+            target=ticket,
+            url=ticket.get_absolute_url(),
+            context={"ticket": ticket, "deadline": label, "due": getattr(ticket, due_field)},
+        )
+        for ticket in tickets
+    )
+    events.emit_many(
+        TICKET_SLA_BREACHED,
+        list(tickets),
+        data=[{**event_data(ticket), "deadline": deadline} for ticket in tickets],
+    )
+    return len(tickets)
 
 
 def sla_sweep(*, now: datetime.datetime) -> int:

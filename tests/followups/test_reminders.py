@@ -10,6 +10,7 @@ from django.urls import reverse
 from crm.automation.models import Action
 from crm.automation.registry import ActionError, RunContext
 from crm.automation.registry import action as action_type
+from crm.core.models import CompanySettings
 from crm.notifications.models import Notification
 from customers import tiers
 from customers.models import Contact, Customer, CustomerCategory, Tier
@@ -203,6 +204,51 @@ def test_an_owner_without_a_head_is_escalated_to_nobody_but_leaves_the_scan(char
     assert reminders.remind_overdue_tasks(now=NOW) == 1  # the owner only
     task.refresh_from_db()
     assert task.escalated_at == NOW
+
+
+def test_the_overdue_sweep_costs_the_same_queries_for_2_or_20_tasks(
+    alice, manager, make_task, django_assert_num_queries
+):
+    make_task(NOW - 30 * HOUR)
+    reminders.remind_overdue_tasks(now=NOW)  # warms the content types' cache
+    for count in (2, 20):
+        for _index in range(count):
+            make_task(NOW - 30 * HOUR)  # overdue and due for its escalation at once
+        CompanySettings.load()
+        # the team tree, its heads, the page; for the chunk: savepoint, lock and claim the
+        # overdue notices, lock and claim the escalations, the reminder rows, the recipients'
+        # preferences, notify's savepoint, the notifications' ids, release, release
+        with django_assert_num_queries(3 + 11):
+            assert reminders.remind_overdue_tasks(now=NOW) == 2 * count
+    assert len(notices("followup_overdue_escalation", manager)) == 23
+
+
+def test_a_task_that_fails_holds_up_none_of_the_others_and_is_tried_again(
+    alice, make_task, monkeypatch
+):
+    tasks = [make_task(NOW - HOUR) for _ in range(4)]
+    poison = tasks[2]
+    real_url = reminders._url
+
+    def url(record):  # type: ignore[no-untyped-def]
+        if record.pk == poison.pk:
+            raise ValueError("poison")
+        return real_url(record)
+
+    monkeypatch.setattr(reminders, "_url", url)
+
+    assert reminders.remind_overdue_tasks(now=NOW) == 3
+
+    assert sorted(n.target_id for n in notices("followup_overdue")) == sorted(
+        task.pk for task in tasks if task != poison
+    )
+    poison.refresh_from_db()
+    assert poison.overdue_notified_at is None
+    assert not Reminder.objects.filter(target_id=poison.pk).exists()
+
+    monkeypatch.setattr(reminders, "_url", real_url)
+    assert reminders.remind_overdue_tasks(now=NOW) == 1
+    assert len(notices("followup_overdue")) == 4
 
 
 # --- preferences

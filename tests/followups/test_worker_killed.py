@@ -4,7 +4,8 @@ the queue when the visibility timeout runs out, and the next worker runs the swe
 finishes the work: every task's owner is told once, none twice, none never.
 
 The sweep is caught half-way deterministically: the test holds a lock on the middle task's row,
-so the sweep (which works in primary-key order) waits there with the first half done.
+so the sweep (which works in primary-key order, a chunk per transaction: small chunks here, so
+the first half is whole chunks) waits there with the first half done.
 """
 
 import datetime
@@ -36,8 +37,10 @@ pytestmark = [*needs_worker, pytest.mark.django_db(transaction=True, serialized_
 
 TASKS = 30
 VISIBILITY_SECONDS = 5
+CHUNK = 5  # TASKS // 2 is a whole number of chunks
 WORKER_ENV = {
     "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_SECONDS),
+    "SWEEP_CHUNK_SIZE": str(CHUNK),
     # The worker's mail stays in its memory: SMTP is the one thing that leaves the machine.
     "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
 }

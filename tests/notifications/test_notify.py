@@ -7,11 +7,13 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend
+from django.utils import timezone
 
+from crm.core.models import CompanySettings
 from crm.notifications import services
 from crm.notifications.models import Notification
 from crm.notifications.services import notify
-from crm.notifications.tasks import send_notification_email
+from crm.notifications.tasks import send_notification_email, send_notification_emails
 from tests.factories import UserFactory
 from tests.testapp.models import Note
 
@@ -205,3 +207,64 @@ def test_the_task_retries_a_failed_send_and_mails_once(alice):
     assert result.successful()
     assert attempts == [1, 1]
     assert len(mail.outbox) == 1
+
+
+# Many at once (the sweeps)
+
+
+def test_notify_many_writes_every_message_in_each_recipients_language_at_once(
+    alice, bob, note, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    alice.language = "en"
+    alice.save(update_fields=["language"])
+    messages = [
+        services.Message(recipients=[alice, bob], verb="test_ping", target=note, url="/a/"),
+        services.Message(recipients=[bob, None], verb="test_ping", email=False),
+        services.Message(recipients=[alice], verb="test_ping", read_at=timezone.now()),
+    ]
+
+    CompanySettings.load()
+    ContentType.objects.get_for_model(Note)
+    # savepoint, the rows' ids from the sequence (then the rows by COPY, not a query; SQLite:
+    # one insert), release: however many messages and recipients
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        django_assert_num_queries(3),
+    ):
+        created = services.notify_many(messages)
+
+    assert [(n.recipient, n.title[:4]) for n in created] == [
+        (alice, "[en]"),
+        (bob, "[zh-"),
+        (bob, "[zh-"),
+        (alice, "[en]"),
+    ]
+    assert Notification.objects.count() == 4
+    assert [n.read_at is not None for n in created] == [False, False, False, True]
+    assert len(callbacks) == 1  # one email task for the three emails wanted
+    assert sorted(message.to[0] for message in mail.outbox) == sorted(
+        [alice.email, bob.email, alice.email]
+    )
+
+
+def test_a_batch_of_emails_stops_at_a_failure_and_its_retry_sends_the_rest_once(alice, bob):
+    notifications = ping([alice, bob]) + ping([alice])
+    ids = [notification.pk for notification in notifications]
+    sent = []
+    real_send = EmailBackend.send_messages
+
+    def send_once_then_fail(backend, messages):
+        sent.append(messages[0].to)
+        if len(sent) == 2:
+            raise OSError("connection reset")
+        return real_send(backend, messages)
+
+    with mock.patch.object(EmailBackend, "send_messages", send_once_then_fail):
+        result = send_notification_emails.apply(args=[ids], throw=False)
+
+    assert result.successful()
+    assert len(mail.outbox) == 3
+    assert sorted(message.to[0] for message in mail.outbox) == sorted(
+        [alice.email, bob.email, alice.email]
+    )
+    assert not Notification.objects.filter(emailed_at__isnull=True).exists()

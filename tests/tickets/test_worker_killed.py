@@ -4,7 +4,8 @@ with ``task_acks_late``), a fresh pool process runs the sweep again, and every b
 the department head exactly once.
 
 The sweep is caught half-way deterministically: the test holds a lock on the row of the ticket
-in the middle of the due order, so the sweep waits there with the earlier breaches announced.
+in the middle of the due order, so the sweep waits there with the earlier breaches announced
+(it commits a chunk at a time: small chunks here, so the first half is whole chunks).
 """
 
 import datetime
@@ -32,7 +33,11 @@ from tickets.models import Ticket, TicketEvent
 pytestmark = [*needs_worker, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 TICKETS = 20
-WORKER_ENV = {"EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend"}
+CHUNK = 5  # TICKETS // 2 is a whole number of chunks
+WORKER_ENV = {
+    "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+    "SWEEP_CHUNK_SIZE": str(CHUNK),
+}
 
 
 @pytest.fixture
