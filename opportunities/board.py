@@ -5,9 +5,12 @@ cache)."""
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Count, QuerySet, Sum
 
 from crm.core.choices import cached_rows
@@ -72,7 +75,12 @@ def board_columns(opportunities: QuerySet[Opportunity]) -> list[Column]:
         .order_by("-stage_entered_at", "-pk")[:CARDS_PER_COLUMN]
         for stage_id in columns
     ]
-    cards = parts[0].union(*parts[1:], all=True) if parts else []
+    if not parts:
+        cards: Iterable[Opportunity] = []
+    elif connection.features.supports_slicing_ordering_in_compound:
+        cards = parts[0].union(*parts[1:], all=True)
+    else:  # SQLite takes no LIMIT inside a compound statement: a query a column there
+        cards = itertools.chain.from_iterable(parts)
     for card in cards:
         if card.stage_id in columns:
             columns[card.stage_id].cards.append(card)
