@@ -10,8 +10,18 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Aggregate, F, FloatField, Func, IntegerField, QuerySet
-from django.db.models.functions import TruncDate, TruncMonth
+from django.db.models import (
+    Aggregate,
+    Case,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 
@@ -66,11 +76,13 @@ BEFORE, AFTER = "before", "after"
 
 
 class MonthOf(Func):
-    """Which month of a list a moment falls in: ``WIDTH_BUCKET(field, ARRAY[month starts])``.
+    """Which month of a list a moment falls in: ``WIDTH_BUCKET(field, ARRAY[month starts])``,
+    0 before the first month, ``len(starts)`` in the last or after it.
 
     Comparing against the months' first moments (a binary search) costs a fraction of what
     ``DATE_TRUNC`` in the company's time zone costs per row, which over a year of follow-up
-    records is most of the query. Other databases than Postgres truncate instead.
+    records is most of the query. Other databases than Postgres get the same number from a
+    ``CASE`` over the same starts.
     """
 
     output_field = IntegerField()
@@ -79,10 +91,18 @@ class MonthOf(Func):
         super().__init__(F(field))
         self.starts = starts
         self.dates = dates
-        self.truncated = by_month(field, dates=dates)
+        self.field_name = field
 
     def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:  # type: ignore[override]
-        return compiler.compile(self.truncated.resolve_expression(compiler.query))
+        buckets = Case(
+            *(
+                When(**{f"{self.field_name}__lt": start}, then=Value(number))
+                for number, start in enumerate(self.starts)
+            ),
+            default=Value(len(self.starts)),
+            output_field=IntegerField(),
+        )
+        return compiler.compile(buckets.resolve_expression(compiler.query))
 
     def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
         sql, params = compiler.compile(self.source_expressions[0])
@@ -105,36 +125,16 @@ def month_buckets(
     )
     keys = [f"{month:%Y-%m}" for month in months]
 
-    def key_of(value: Any) -> str:
-        if isinstance(value, int):  # Postgres: the bucket's number
-            if value == 0:
-                return BEFORE
-            return keys[value - 1] if value <= len(keys) else AFTER
-        day = as_date(value)
-        key = f"{day:%Y-%m}"
-        if key in keys:
-            return key
-        return BEFORE if key < keys[0] else AFTER
+    def key_of(number: int) -> str:
+        if number == 0:
+            return BEFORE
+        return keys[number - 1] if number <= len(keys) else AFTER
 
     return MonthOf(field, starts, dates=dates), key_of
 
 
-def by_month(field: str, *, dates: bool = False) -> TruncMonth:
-    """The month of a datetime in the company's time zone, or of a date field (``dates``)."""
-    if dates:
-        return TruncMonth(field)
-    return TruncMonth(field, tzinfo=timezone.get_current_timezone())
-
-
 def by_day(field: str) -> TruncDate:
     return TruncDate(field, tzinfo=timezone.get_current_timezone())
-
-
-def as_date(value: datetime.date | datetime.datetime | None) -> datetime.date | None:
-    """A bucket as a date: TruncMonth of a datetime gives an aware datetime, of a date a date."""
-    if isinstance(value, datetime.datetime):
-        return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
-    return value
 
 
 def rate(part: int | Decimal, whole: int | Decimal) -> float | None:

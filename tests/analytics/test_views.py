@@ -4,6 +4,7 @@ query counts, the cache keyed by scope, the drill-down lists and their exports."
 import pytest
 from django.urls import reverse
 
+from analytics import rollups
 from analytics.models import ExportLog, ExportRequest
 from crm.approvals.models import ApprovalRequest
 from crm.approvals.services import approval_decide
@@ -130,6 +131,8 @@ def test_dashboard_query_counts_are_pinned(
     client = client_for(request.getfixturevalue(role))
     url = reverse("analytics:dashboard", args=[key])
     client.get(url, JUNE)  # fills the dropdowns' and dictionaries' caches
+    if key == "customers" and not rollups.available():
+        count -= 1  # SQLite counts the tasks of every day at once, with no rollup
     with django_assert_num_queries(count):
         response = client.get(url, JUNE)
     assert response.status_code == 200
