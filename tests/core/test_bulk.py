@@ -120,6 +120,9 @@ def test_insert_values_takes_json_and_foreign_keys_by_id(alice):
     assert event.payload == {"source": 3, "标签": ["价格问询"]}
 
 
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="elsewhere bulk_create saves them as save() would"
+)
 def test_file_fields_are_refused():
     with pytest.raises(TypeError, match="file fields"):
         bulk.create_all([Attachment()])

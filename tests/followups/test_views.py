@@ -127,7 +127,8 @@ class TestMyWork:
         html = client.get(reverse("followups:list")).content.decode()
         assert html.count('data-testid="task-row"') == 50
         assert 'data-testid="count-overdue">53<' in html
-        assert "逾期49" in html and "逾期50" not in html  # the longest overdue first
+        assert "逾期49" in html  # the longest overdue first
+        assert "逾期50" not in html
         assert "再显示 3 项任务" in html
         html = client.get(reverse("followups:list") + "?all=overdue").content.decode()
         assert html.count('data-testid="task-row"') == 53
