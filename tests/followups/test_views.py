@@ -110,7 +110,6 @@ class TestMyWork:
         with django_assert_num_queries(6):
             client.get(reverse("followups:list"))
 
-
     def test_a_long_section_shows_its_first_50_and_all_on_request(
         self, client_for, alice, alices_customer
     ):
