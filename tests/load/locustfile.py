@@ -44,6 +44,8 @@ def sign_in(environment: Any, **kwargs: Any) -> None:
     users = getattr(environment.parsed_options, "num_users", None) or 50
     weights = {kind.role: kind.weight for kind in (Rep, Manager, Agent, Analyst)}
     for role, user in bench.users.items():
+        if role not in weights:
+            continue  # a bench user the mix has no part for (the service supervisor)
         # One session per simulated user of the role (locust shares them out by weight).
         for _ in range(math.ceil(users * weights[role] / sum(weights.values())) + 1):
             client = Client()
