@@ -136,7 +136,7 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
         # The customers by subquery, not a join: each arm is then an index scan (the number
         # in capitals, characters and trigrams of the subject, the contact's and the customer's
         # name: crm.core.search).
-        customers = Customer.objects.filter(icontains("name", search)).values("pk")
+        customers = Customer.objects.filter(icontains("name", search)).order_by().values("pk")
         tickets = tickets.filter(
             Q(number__iexact=search)
             | icontains("subject", search)

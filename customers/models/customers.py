@@ -54,13 +54,15 @@ class CustomerQuerySet(VisibleQuerySet["Customer"]):
 
         def customers_with(queryset: models.QuerySet) -> Q:
             # By subquery, not EXISTS: each arm of the OR stays an index scan (InSubquery).
-            return Q(InSubquery(F("pk"), queryset.values("customer_id")))
+            return Q(InSubquery(F("pk"), queryset.order_by().values("customer_id")))
 
         initials = Q(name_initials__startswith=lowered)
         if is_short_chinese(text):
             # Its LIKE is checked row by row; by subquery, every arm is answered by its index
             # exactly, and Postgres tests nothing more on the thousands one character finds.
-            initials = Q(InSubquery(F("pk"), Customer.objects.filter(initials).values("pk")))
+            initials = Q(
+                InSubquery(F("pk"), Customer.objects.filter(initials).order_by().values("pk"))
+            )
         condition = (
             Q(number__iexact=text)
             | icontains("name", text)
