@@ -14,8 +14,10 @@ The results are always ``icontains``'s (``contains``'s); only the SQL differs:
 - One or two Chinese (not ASCII) characters: the grams alone.
 - One or two Latin letters or digits: the grams, and ``strpos`` before them. These are in
   most pinyin, so the customer search reads the table row by row, and ``strpos`` spares the
-  function there. For pinyin itself, ``strpos`` alone (``latin_grams=False``). Never ``LIKE``:
-  it could send Postgres to the trigram index, which for so short a text reads all of itself.
+  function there. Never ``LIKE``: it could send Postgres to the trigram index, which for so
+  short a text reads all of itself.
+- A field of ASCII but for rare values (pinyin: ``mostly_ascii``) indexes only those values,
+  the ones a Chinese text can be in; Latin texts are tested by ``strpos`` alone.
 
 Other databases run the plain lookup.
 """
@@ -28,6 +30,7 @@ from django.db.models import F, Q
 from django.db.models.lookups import Contains, IContains, PatternLookup
 
 SHORT = 2  # what trigrams cannot serve
+NOT_ASCII = r"[^\x01-\x7f]"  # as in the partial index of customers.0006
 
 
 def is_short_chinese(text: str) -> bool:
@@ -39,7 +42,7 @@ class _Short(PatternLookup):
     """The Postgres SQL of ``contains`` and ``icontains`` for texts of one or two characters,
     both sides cast as the lookup casts them (``UPPER(…::text)`` for ``icontains``)."""
 
-    latin_grams = True
+    mostly_ascii = False
 
     def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
         sql, params = self.as_sql(compiler, connection)
@@ -47,20 +50,22 @@ class _Short(PatternLookup):
             return sql, list(params)
         lhs, lhs_params = self.process_lhs(compiler, connection)
         text = connection.ops.lookup_cast(self.lookup_name) % "%s"
+        found = f"strpos({lhs}, {text}) > 0"
+        grams = f"crm_grams({lhs}) @> ARRAY[{text}]"
+        if self.rhs.isascii() and self.mostly_ascii:
+            return found, [*lhs_params, self.rhs]
         if self.rhs.isascii():
-            found = f"strpos({lhs}, {text}) > 0"
-            if not self.latin_grams:
-                return found, [*lhs_params, self.rhs]
-            return (
-                f"({found} AND crm_grams({lhs}) @> ARRAY[{text}])",
-                [*lhs_params, self.rhs, *lhs_params, self.rhs],
-            )
+            return f"({found} AND {grams})", [*lhs_params, self.rhs, *lhs_params, self.rhs]
+        grams_params = [*lhs_params, self.rhs]
+        if self.mostly_ascii:
+            # The partial index's condition, which a value holding this text meets.
+            grams = f"{lhs} ~ '{NOT_ASCII}' AND {grams}"
+            grams_params = [*lhs_params, *grams_params]
         # Exact while the text keeps its length in capitals (ß is SS under ICU); otherwise the
         # LIKE. Postgres folds the CASE when planning: the index sees the test alone.
         return (
-            f"CASE WHEN char_length({text}) = %s "
-            f"THEN crm_grams({lhs}) @> ARRAY[{text}] ELSE {sql} END",
-            [self.rhs, len(self.rhs), *lhs_params, self.rhs, *params],
+            f"CASE WHEN char_length({text}) = %s THEN {grams} ELSE {sql} END",
+            [self.rhs, len(self.rhs), *grams_params, *params],
         )
 
 
@@ -77,9 +82,9 @@ def icontains(field: str, text: str) -> Q:
     return Q(_IContains(F(field), text))
 
 
-def contains(field: str, text: str, *, latin_grams: bool = True) -> Q:
-    """``Q(<field>__contains=text)``, served by the field's ``crm_grams(…)`` index; without
-    ``latin_grams`` for a field where Latin letters are in most rows (pinyin)."""
+def contains(field: str, text: str, *, mostly_ascii: bool = False) -> Q:
+    """``Q(<field>__contains=text)``, served by the field's ``crm_grams(…)`` index, partial
+    (``WHERE field ~ NOT_ASCII``) for a field of ``mostly_ascii`` values."""
     lookup = _Contains(F(field), text)
-    lookup.latin_grams = latin_grams
+    lookup.mostly_ascii = mostly_ascii
     return Q(lookup)

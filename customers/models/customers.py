@@ -66,7 +66,7 @@ class CustomerQuerySet(VisibleQuerySet["Customer"]):
         condition = (
             Q(number__iexact=text)
             | icontains("name", text)
-            | contains("name_pinyin", lowered, latin_grams=False)
+            | contains("name_pinyin", lowered, mostly_ascii=True)
             | initials
             | customers_with(Contact.objects.filter(icontains("name", text)))
             | customers_with(CustomerTag.objects.filter(tag__name=text))
