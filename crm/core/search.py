@@ -12,12 +12,12 @@ The results are always ``icontains``'s (``contains``'s); only the SQL differs:
 
 - Three characters or more: the lookup's own ``LIKE``, which the trigram index serves.
 - One or two Chinese (not ASCII) characters: the grams alone.
-- One or two Latin letters or digits: the grams, and ``strpos`` before them. These are in
-  most pinyin, so the customer search reads the table row by row, and ``strpos`` spares the
-  function there. Never ``LIKE``: it could send Postgres to the trigram index, which for so
-  short a text reads all of itself.
+- One or two ASCII characters (Latin letters, digits): the grams, and ``strpos`` before
+  them. Latin letters are in most pinyin, so the customer search reads the table row by row,
+  and ``strpos`` spares the function there. Never ``LIKE``: it could send Postgres to the
+  trigram index, which for so short a text reads all of itself.
 - A field of ASCII but for rare values (pinyin: ``mostly_ascii``) indexes only those values,
-  the ones a Chinese text can be in; Latin texts are tested by ``strpos`` alone.
+  the ones a Chinese text can be in; ASCII texts are tested by ``strpos`` alone.
 
 Other databases run the plain lookup.
 """
