@@ -304,8 +304,9 @@ def settle_tiers(context: scale.ScaleContext) -> None:
 
 @scale.prepare
 def bench_samples(bench: scale.BenchContext) -> None:
-    """A customer of the rep (every other bench user sees it too), and from it a name fragment,
-    its pinyin, a contact's name and the last four digits of a contact's phone."""
+    """A customer of the rep (every other bench user sees it too), and from it a name fragment
+    of two characters, its pinyin, a contact's name, its first two characters and its surname,
+    and the last four digits of a contact's phone."""
     rep = bench.users["rep"]
     customer = (
         generated_customers()
@@ -324,6 +325,8 @@ def bench_samples(bench: scale.BenchContext) -> None:
         pinyin=pinyin_forms(word)[0],
         last4=contact.phone_last4 if contact else "",
         contact=contact.name if contact else "",
+        contact_2=contact.name[:2] if contact else "",
+        surname=contact.name[:1] if contact else "",
     )
 
 
@@ -347,6 +350,14 @@ scale.page("customer search: name", "search", roles=SEARCHERS, url=_list({"q": "
 scale.page("customer search: pinyin", "search", roles=SEARCHERS, url=_list({"q": "{pinyin}"}))
 scale.page("customer search: phone last 4", "search", roles=SEARCHERS, url=_list({"q": "{last4}"}))
 scale.page("customer search: contact", "search", roles=SEARCHERS, url=_list({"q": "{contact}"}))
+# The commonest Chinese searches, shorter than a trigram: 张伟, 张.
+scale.page(
+    "customer search: contact, 2 characters",
+    "search",
+    roles=SEARCHERS,
+    url=_list({"q": "{contact_2}"}),
+)
+scale.page("customer search: 1 character", "search", roles=SEARCHERS, url=_list({"q": "{surname}"}))
 scale.page(
     "customer detail",
     "detail",

@@ -579,7 +579,8 @@ def _nps(
 @scale.prepare
 def bench_samples(bench: scale.BenchContext) -> None:
     """A ticket the agent works on (processing, with replies and its log; in a small data set
-    any in the agent's queue), and its contact's name to search the queue for."""
+    any in the agent's queue), and its contact's name to search the queue for, whole and by
+    its first two characters."""
     agent: User = bench.users["agent"]
     generated = Ticket.objects.filter(number__startswith=NUMBER_PREFIX).exclude(customer=None)
     ticket = (
@@ -588,7 +589,11 @@ def bench_samples(bench: scale.BenchContext) -> None:
     )
     if ticket is None:
         raise LookupError("Run `manage.py seed_scale` first: the agent has no tickets.")
-    bench.samples.update(ticket=ticket.pk, ticket_search=ticket.contact_name)
+    bench.samples.update(
+        ticket=ticket.pk,
+        ticket_search=ticket.contact_name,
+        ticket_search_2=ticket.contact_name[:2],
+    )
 
 
 DESK = ("agent", "supervisor", "analyst")
@@ -605,6 +610,12 @@ scale.page("ticket queue", "list", roles=DESK, url=_queue())
 scale.page("ticket queue: breached", "list", roles=("supervisor",), url=_queue("queue=breached"))
 scale.page("ticket queue: closed", "list", roles=("supervisor",), url=_queue("queue=closed"))
 scale.page("ticket search", "search", roles=("supervisor",), url=_queue("q={ticket_search}"))
+scale.page(
+    "ticket search: 2 characters",
+    "search",
+    roles=("supervisor",),
+    url=_queue("q={ticket_search_2}"),
+)
 scale.page(
     "ticket detail",
     "detail",

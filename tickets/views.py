@@ -22,6 +22,7 @@ from crm.accounts.models import Leave, User
 from crm.accounts.roles import Level, Role
 from crm.core.choices import use_cached_choices
 from crm.core.models import Attachment
+from crm.core.search import icontains
 from crm.core.visibility import InSubquery, get_changeable_or_404, get_visible_or_404
 from customers import services as customer_services
 from customers.models import Customer
@@ -133,12 +134,13 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
     search = request.GET.get("q", "").strip()
     if search:
         # The customers by subquery, not a join: each arm is then an index scan (the number
-        # in capitals, trigrams of the subject, the contact's and the customer's name).
-        customers = Customer.objects.filter(name__icontains=search).values("pk")
+        # in capitals, characters and trigrams of the subject, the contact's and the customer's
+        # name: crm.core.search).
+        customers = Customer.objects.filter(icontains("name", search)).order_by().values("pk")
         tickets = tickets.filter(
             Q(number__iexact=search)
-            | Q(subject__icontains=search)
-            | Q(contact_name__icontains=search)
+            | icontains("subject", search)
+            | icontains("contact_name", search)
             | Q(InSubquery(F("customer_id"), customers))
         )
     # Closed tickets' clocks have stopped: "SLA due" is their resolution deadline, so that the

@@ -15,6 +15,7 @@ from crm.accounts.models import Province, Region
 from crm.accounts.roles import Level, Role
 from crm.core.fields import EncryptedTextField
 from crm.core.phones import validate_phone
+from crm.core.search import contains, icontains, is_short_chinese
 from crm.core.visibility import InSubquery, VisibleQuerySet
 from customers.models.dictionaries import (
     CustomerCategory,
@@ -53,14 +54,21 @@ class CustomerQuerySet(VisibleQuerySet["Customer"]):
 
         def customers_with(queryset: models.QuerySet) -> Q:
             # By subquery, not EXISTS: each arm of the OR stays an index scan (InSubquery).
-            return Q(InSubquery(F("pk"), queryset.values("customer_id")))
+            return Q(InSubquery(F("pk"), queryset.order_by().values("customer_id")))
 
+        initials = Q(name_initials__startswith=lowered)
+        if is_short_chinese(text):
+            # Its LIKE is checked row by row; by subquery, every arm is answered by its index
+            # exactly, and Postgres tests nothing more on the thousands one character finds.
+            initials = Q(
+                InSubquery(F("pk"), Customer.objects.filter(initials).order_by().values("pk"))
+            )
         condition = (
             Q(number__iexact=text)
-            | Q(name__icontains=text)
-            | Q(name_pinyin__contains=lowered)
-            | Q(name_initials__startswith=lowered)
-            | customers_with(Contact.objects.filter(name__icontains=text))
+            | icontains("name", text)
+            | contains("name_pinyin", lowered, mostly_ascii=True)
+            | initials
+            | customers_with(Contact.objects.filter(icontains("name", text)))
             | customers_with(CustomerTag.objects.filter(tag__name=text))
         )
         number = digits(text)
@@ -241,7 +249,8 @@ class Customer(models.Model):
             models.Index(fields=["value_tier"]),
             models.Index(fields=["activity_tier"]),
             # Search (CustomerQuerySet.search) by number__iexact. On Postgres, migration 0005
-            # adds trigram indexes for name__icontains and the pinyin.
+            # adds trigram indexes for name__icontains and the pinyin, 0006 indexes of their
+            # characters and pairs of characters (crm.core.search).
             models.Index(Upper("number"), name="customer_number_upper"),
         ]
 
@@ -313,7 +322,8 @@ class Contact(models.Model):
         ordering = ["-is_primary", "id"]
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
-        # On Postgres, migration 0005 adds a trigram index for search by name (name__icontains).
+        # On Postgres, migrations 0005 and 0006 add trigram and character indexes for search
+        # by name (crm.core.search).
         indexes = [models.Index(fields=["email"])]
         constraints = [
             models.UniqueConstraint(

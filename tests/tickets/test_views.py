@@ -242,6 +242,11 @@ def test_the_queue_searches_number_subject_contact_and_customer(
     assert found("打印机") == {by_subject.number}
     assert found("孙先生") == {other.number}
     assert found(other.number.lower()) == {other.number}
+    # Shorter than a trigram (crm.core.search): two characters, one.
+    assert found("海纳") == {by_customer.number}
+    assert found("卡纸") == {by_subject.number}
+    assert found("先生") == {by_subject.number, other.number}
+    assert found("孙") == {other.number}
 
 
 def test_a_supervisor_bulk_assigns(client_for, supervisor, agent, agent2, make_ticket, monday):

@@ -242,7 +242,8 @@ class Ticket(models.Model):
                 fields=["closed_at"], name="ticket_closed", condition=Q(closed_at__isnull=False)
             ),
             # The queue's search by number (number__iexact compiles to UPPER); subject and
-            # contact name have trigram indexes on Postgres (migration 0004).
+            # contact name have trigram and character indexes on Postgres (migrations 0004 and
+            # 0007, crm.core.search).
             models.Index(Upper("number"), name="ticket_number_upper"),
             # The queues sort open tickets by their next deadline: read in order, no sort of
             # every open ticket.
