@@ -48,7 +48,7 @@ class Dashboard:
     def board(self, scope: Scope) -> Board:
         """The built dashboard, from the cache when the same scope and filter asked lately."""
         key = scope.cache_key(self.key)
-        board = cache.get(key)
+        board = cache.get(key) if cache_seconds() > 0 else None
         if board is None:
             board = self.build(scope)
             cache.set(key, board, cache_seconds())
@@ -88,6 +88,7 @@ def metric_label(metric: str) -> str:
 
 
 def cache_seconds() -> int:
+    """How long a built dashboard is kept; 0 builds every request, whatever is cached."""
     return int(getattr(settings, "ANALYTICS_CACHE_SECONDS", 300))
 
 

@@ -94,7 +94,7 @@ def _board_html(dashboard: Dashboard, scope: Scope, can_export: bool) -> str:
     """The figures as HTML, from the cache when the same scope and filter asked lately: a
     year of tables costs more to render than to query."""
     key = f"{scope.cache_key(dashboard.key)}:html:{int(can_export)}"
-    html = cache.get(key)
+    html = cache.get(key) if dashboards.cache_seconds() > 0 else None
     if html is None:
         query = scope.query()
         context = {
