@@ -72,14 +72,10 @@ SECTION_TASKS = 50
 @login_required
 def task_list(request: HttpRequest) -> HttpResponse:
     expanded = request.GET.get("all", "")
-    work = {
-        key: {
-            "tasks": tasks if key == expanded else tasks[:SECTION_TASKS],
-            "total": len(tasks),
-            "hidden": 0 if key == expanded else max(len(tasks) - SECTION_TASKS, 0),
-        }
-        for key, tasks in my_work_sections(request.user, timezone.now()).items()
-    }
+    work = {}
+    for key, tasks in my_work_sections(request.user, timezone.now()).items():
+        shown = tasks if key == expanded else tasks[:SECTION_TASKS]
+        work[key] = {"tasks": shown, "total": len(tasks), "hidden": len(tasks) - len(shown)}
     context = {
         "work": work,
         "can_see_team": services.is_manager(request.user),

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+from collections.abc import Callable
 from functools import partial
 
 from django.db.models import Max
@@ -22,6 +23,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from crm.accounts.models import User
 from crm.core import bulk, events, sweeps
 from crm.notifications.services import Message, notify_many
 from tickets.events import TICKET_SLA_BREACHED
@@ -78,12 +80,9 @@ def _claim(tickets: list[Ticket], column: str, now: datetime.datetime) -> None:
         setattr(ticket, column, now)
 
 
-def _label(deadline: str) -> str:
-    return _("first response") if deadline == RESPONSE else _("resolution")
-
-
-def _lazy_label(deadline: str) -> Promise:
-    """The label for a notification: rendered in its recipient's language, not the sweep's."""
+def _label(deadline: str) -> Promise:
+    """The deadline's name, translated where it is shown: the log's note in the sweep's
+    language, a notification in its recipient's."""
     return gettext_lazy("first response") if deadline == RESPONSE else gettext_lazy("resolution")
 
 
@@ -94,6 +93,34 @@ def _log(tickets: list[Ticket], kind: str, note: str, now: datetime.datetime) ->
             {"ticket_id": ticket.pk, "kind": kind, "note": note, "created_at": now}
             for ticket in tickets
         ],
+    )
+
+
+def _announce(
+    tickets: list[Ticket],
+    *,
+    deadline: str,
+    column: str,
+    now: datetime.datetime,
+    kind: str,
+    note: str,
+    verb: str,
+    recipients: Callable[[Ticket], list[User | None]],
+) -> None:
+    """Claims the chunk's tickets, logs ``note`` on each and notifies their ``recipients``."""
+    _claim(tickets, column, now)
+    label = _label(deadline)
+    _log(tickets, kind, note % {"deadline": label}, now)
+    due_field = _due_field(deadline)
+    notify_many(
+        Message(
+            recipients=recipients(ticket),
+            verb=verb,
+            target=ticket,
+            url=ticket.get_absolute_url(),
+            context={"ticket": ticket, "deadline": label, "due": getattr(ticket, due_field)},
+        )
+        for ticket in tickets
     )
 
 
@@ -136,23 +163,15 @@ def _warn(
             near.append(ticket)
     if not near:
         return 0
-    _claim(near, column, now)
-    _log(
+    _announce(
         near,
-        TicketEvent.Kind.SLA_WARNING,
-        _("The %(deadline)s deadline is near.") % {"deadline": _label(deadline)},
-        now,
-    )
-    label = _lazy_label(deadline)
-    notify_many(
-        Message(
-            recipients=[ticket.assignee],
-            verb="ticket_sla_warning",
-            target=ticket,
-            url=ticket.get_absolute_url(),
-            context={"ticket": ticket, "deadline": label, "due": getattr(ticket, due_field)},
-        )
-        for ticket in near
+        deadline=deadline,
+        column=column,
+        now=now,
+        kind=TicketEvent.Kind.SLA_WARNING,
+        note=_("The %(deadline)s deadline is near."),
+        verb="ticket_sla_warning",
+        recipients=lambda ticket: [ticket.assignee],
     )
     return len(near)
 
@@ -175,28 +194,22 @@ def _escalate(ids: list[int], *, deadline: str, column: str, now: datetime.datet
     tickets = _locked(ids, deadline, column)
     if not tickets:
         return 0
-    _claim(tickets, column, now)
-    _log(
+    _announce(
         tickets,
-        TicketEvent.Kind.SLA_BREACH,
-        _("The %(deadline)s deadline has passed.") % {"deadline": _label(deadline)},
-        now,
-    )
-    due_field = _due_field(deadline)
-    label = _lazy_label(deadline)
-    notify_many(
-        Message(
-            recipients=[ticket.department.head if ticket.department else None, ticket.assignee],
-            verb="ticket_sla_breached",
-            target=ticket,
-            url=ticket.get_absolute_url(),
-            context={"ticket": ticket, "deadline": label, "due": getattr(ticket, due_field)},
-        )
-        for ticket in tickets
+        deadline=deadline,
+        column=column,
+        now=now,
+        kind=TicketEvent.Kind.SLA_BREACH,
+        note=_("The %(deadline)s deadline has passed."),
+        verb="ticket_sla_breached",
+        recipients=lambda ticket: [
+            ticket.department.head if ticket.department else None,
+            ticket.assignee,
+        ],
     )
     events.emit_many(
         TICKET_SLA_BREACHED,
-        list(tickets),
+        tickets,
         data=[{**event_data(ticket), "deadline": deadline} for ticket in tickets],
     )
     return len(tickets)

@@ -51,7 +51,7 @@ def visible_tickets(user: User, through: str = "") -> Q | None:
     scope = (
         Q(**{f"{prefix}assignee": user})
         | Q(InSubquery(F(f"{prefix}queue_id"), queues))
-        | Q(InSubquery(F(f"{prefix}pk" if not through else f"{through}_id"), collaborations))
+        | Q(InSubquery(F(f"{through}_id" if through else "pk"), collaborations))
     )
     if visibility.team_ids:
         members = User.objects.filter(team_id__in=visibility.team_ids).values("pk")
