@@ -3,16 +3,17 @@
 A list page with a dozen dictionary dropdowns (category, industry, region, tags, owners …) would
 spend a dozen queries on lists that change a few times a year. Apps ``track()`` the models their
 dropdowns draw from; ``use_cached_choices(form)`` then fills every model-choice field of a form
-from the cache, keyed by the field's queryset, its labels and the language. A tracked model's
-save or delete moves the one version of them all (a list may show a related model's name: an
-industry under its section, a user's team), so every process sees the change on its next
-render; the entries also expire on their own. Validation still reads the database, for the
-submitted value only.
+from the cache, keyed by the field's queryset, its labels and the language, in one round trip.
+A tracked model's save or delete moves the one version of them all (a list may show a related
+model's name: an industry under its section, a user's team), so every process sees the change
+on its next render; the entries also expire on their own. Validation still reads the database,
+for the submitted value only.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -37,10 +38,6 @@ def _bump(sender: type[models.Model], **kwargs: Any) -> None:
         cache.set(VERSION_KEY, 1, None)
 
 
-def _version() -> str:
-    return str(cache.get(VERSION_KEY, 0))
-
-
 def track(*model_classes: type[models.Model]) -> None:
     """Lets forms cache choices drawn from these models; call from an app's ``ready()``."""
     for model in model_classes:
@@ -60,31 +57,48 @@ def _bump_m2m(sender: Any, action: str, model: type[models.Model], **kwargs: Any
 m2m_changed.connect(_bump_m2m, dispatch_uid="crm.core.choices:m2m", weak=False)
 
 
-def cached_choices(field: forms.ModelChoiceField) -> list[tuple[Any, str]] | None:
-    """The field's choices, from the cache when its model is tracked; None when it is not."""
-    queryset = field.queryset
-    if queryset is None or queryset.model not in _tracked:
-        return None
-    labels = type(field).label_from_instance
+def _key(kind: str, queryset: models.QuerySet[Any], *parts: str) -> str:
     fingerprint = hashlib.blake2b(
-        "|".join(
-            [
-                str(queryset.query),
-                _version(),
-                translation.get_language() or "",
-                f"{labels.__module__}.{labels.__qualname__}",
-                str(field.empty_label),
-            ]
-        ).encode(),
-        digest_size=16,
+        "|".join([str(queryset.query), *parts]).encode(), digest_size=16
     ).hexdigest()
-    key = f"choices:{queryset.model._meta.label_lower}:{fingerprint}"
-    choices = cache.get(key)
-    if choices is None:
-        choices = list(field.choices)  # the one query, through Django's own iterator
-        choices = [(str(value), str(label)) for value, label in choices]
-        cache.set(key, choices, TIMEOUT)
-    return choices
+    return f"{kind}:{queryset.model._meta.label_lower}:{fingerprint}"
+
+
+def _cached(entries: dict[str, Callable[[], Any]]) -> dict[str, Any]:
+    """Each key's value from the cache, or built by its function and cached, in one round trip
+    to read (and one more to write what was missing). An entry is stored with the version it
+    was built under and served only while that is still the version: one that a change
+    overtook while it was being built is rebuilt by the next reader."""
+    found = cache.get_many([VERSION_KEY, *entries])
+    version = found.get(VERSION_KEY, 0)
+    values: dict[str, Any] = {}
+    missing: dict[str, tuple[int, Any]] = {}
+    for key, build in entries.items():
+        entry = found.get(key)
+        if entry is not None and entry[0] == version:
+            values[key] = entry[1]
+        else:
+            values[key] = build()
+            missing[key] = (version, values[key])
+    if missing:
+        cache.set_many(missing, TIMEOUT)
+    return values
+
+
+def _choices_key(field: forms.ModelChoiceField) -> str:
+    labels = type(field).label_from_instance
+    return _key(
+        "choices",
+        field.queryset,
+        translation.get_language() or "",
+        f"{labels.__module__}.{labels.__qualname__}",
+        str(field.empty_label),
+    )
+
+
+def _choices_of(field: forms.ModelChoiceField) -> Callable[[], list[tuple[str, str]]]:
+    # The one query, through Django's own iterator.
+    return lambda: [(str(value), str(label)) for value, label in field.choices]
 
 
 def cached_rows(queryset: models.QuerySet[Any]) -> list[Any]:
@@ -92,23 +106,23 @@ def cached_rows(queryset: models.QuerySet[Any]) -> list[Any]:
     the cache; renewed like the dropdowns when any tracked model changes."""
     if queryset.model not in _tracked:
         return list(queryset)
-    fingerprint = hashlib.blake2b(
-        f"{queryset.query}|{_version()}".encode(), digest_size=16
-    ).hexdigest()
-    key = f"rows:{queryset.model._meta.label_lower}:{fingerprint}"
-    rows = cache.get(key)
-    if rows is None:
-        rows = list(queryset)
-        cache.set(key, rows, TIMEOUT)
-    return rows
+    key = _key("rows", queryset)
+    return _cached({key: lambda: list(queryset)})[key]
 
 
 def use_cached_choices(form: forms.Form) -> forms.Form:
     """Fills each model-choice field of the form from the cache; returns the form."""
-    for field in form.fields.values():
-        if isinstance(field, forms.ModelChoiceField):
-            choices = cached_choices(field)
-            if choices is not None:
-                # The plain setter: django-filter's own would wrap the list in a queryset iterator.
-                forms.ChoiceField.choices.fset(field, choices)  # type: ignore[attr-defined]
+    fields = [
+        (_choices_key(field), field)
+        for field in form.fields.values()
+        if isinstance(field, forms.ModelChoiceField)
+        and field.queryset is not None
+        and field.queryset.model in _tracked
+    ]
+    if not fields:
+        return form
+    choices = _cached({key: _choices_of(field) for key, field in fields})
+    for key, field in fields:
+        # The plain setter: django-filter's own would wrap the list in a queryset iterator.
+        forms.ChoiceField.choices.fset(field, choices[key])  # type: ignore[attr-defined]
     return form

@@ -11,7 +11,8 @@ def shell(request: HttpRequest) -> dict[str, Any]:
     """What base.html needs on every page: the company, the sidebar and the unread count."""
     from crm.notifications.models import Notification
 
-    context: dict[str, Any] = {"company": CompanySettings.load()}
+    company = getattr(request, "company", None) or CompanySettings.load()  # see the middleware
+    context: dict[str, Any] = {"company": company}
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return context
