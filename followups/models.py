@@ -10,12 +10,12 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Case, Count, Q, Value, When, Window
 from django.db.models.functions import RowNumber, TruncDate
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from crm.core.links import record_url
 from crm.core.visibility import VisibleQuerySet
 from customers.models import Customer
 
@@ -306,7 +306,7 @@ class FollowUpTask(models.Model):
         return self.title
 
     def get_absolute_url(self) -> str:
-        return reverse("followups:task", args=[self.pk])
+        return record_url("followups:task", self.pk)
 
     def is_overdue(self, now: datetime.datetime | None = None) -> bool:
         return self.status == self.Status.PENDING and self.due_at < (now or timezone.now())

@@ -7,12 +7,12 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from crm.accounts.roles import Role
+from crm.core.links import record_url
 
 
 class ApprovalRequestQuerySet(models.QuerySet["ApprovalRequest"]):
@@ -106,7 +106,7 @@ class ApprovalRequest(models.Model):
         return self.summary
 
     def get_absolute_url(self) -> str:
-        return reverse("approvals:detail", args=[self.pk])
+        return record_url("approvals:detail", self.pk)
 
     def can_move_to(self, status: str) -> bool:
         return status in self.TRANSITIONS.get(self.Status(self.status), set())

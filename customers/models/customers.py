@@ -6,7 +6,6 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Upper
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -14,6 +13,7 @@ from simple_history.models import HistoricalRecords
 from crm.accounts.models import Province, Region
 from crm.accounts.roles import Level, Role
 from crm.core.fields import EncryptedTextField
+from crm.core.links import record_url
 from crm.core.phones import validate_phone
 from crm.core.search import contains, icontains, is_short_chinese
 from crm.core.visibility import InSubquery, VisibleQuerySet
@@ -258,7 +258,7 @@ class Customer(models.Model):
         return f"{self.name} ({self.number})"
 
     def get_absolute_url(self) -> str:
-        return reverse("customers:detail", args=[self.pk])
+        return record_url("customers:detail", self.pk)
 
     def is_in_owner_line(self, user) -> bool:  # type: ignore[no-untyped-def]
         """The owner, anyone above them in the team tree with team reach, or an admin: the

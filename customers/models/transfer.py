@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.accounts.roles import Role
 from crm.approvals.models import ExportRequest as BaseExportRequest
 from crm.approvals.models import FileFormat
+from crm.core.links import record_url
 
 
 def import_upload_to(instance: ImportJob, filename: str) -> str:
@@ -113,7 +114,7 @@ class ImportJob(models.Model):
         return f"{self.original_name} ({self.created_at:%Y-%m-%d %H:%M})"
 
     def get_absolute_url(self) -> str:
-        return reverse("customers:import_detail", args=[self.pk])
+        return record_url("customers:import_detail", self.pk)
 
     @property
     def is_running(self) -> bool:

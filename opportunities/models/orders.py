@@ -19,11 +19,11 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from crm.core.links import record_url
 from crm.core.visibility import VisibleQuerySet
 from customers.models import Customer
 from opportunities.models.pipeline import MONEY, Opportunity, ProductLine
@@ -113,7 +113,7 @@ class Order(models.Model):
         return self.number
 
     def get_absolute_url(self) -> str:
-        return reverse("opportunities:order", args=[self.pk])
+        return record_url("opportunities:order", self.pk)
 
 
 class OrderLine(ProductLine):

@@ -9,11 +9,11 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import DecimalField, ExpressionWrapper, F, OuterRef, Q, Subquery
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from crm.core.links import record_url
 from crm.core.visibility import VisibleQuerySet
 from customers.models import Customer, SourceChannel
 from opportunities.models.dictionaries import LostReason, ObjectionType, Stage, StageTaskTemplate
@@ -144,7 +144,7 @@ class Opportunity(models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("opportunities:detail", args=[self.pk])
+        return record_url("opportunities:detail", self.pk)
 
     @property
     def weighted_amount(self) -> Decimal:

@@ -9,7 +9,6 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Upper
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
@@ -17,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.accounts.models import Team, User
 from crm.accounts.roles import Level
 from crm.core.fields import EncryptedTextField
+from crm.core.links import record_url
 from crm.core.visibility import InSubquery
 from customers.models import Contact, Customer
 from tickets.models.config import Priority, QueueAgent, ServiceQueue, TicketCategory
@@ -275,7 +275,7 @@ class Ticket(models.Model):
         return f"{self.number} {self.subject}"
 
     def get_absolute_url(self) -> str:
-        return reverse("tickets:detail", args=[self.pk])
+        return record_url("tickets:detail", self.pk)
 
     @staticmethod
     def subject_from(description: str) -> str:

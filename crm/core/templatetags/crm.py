@@ -5,7 +5,7 @@ from django import template
 from django.forms import BoundField
 from django.utils.translation import get_language
 
-from crm.core import phones
+from crm.core import links, phones
 
 register = template.Library()
 
@@ -38,6 +38,12 @@ def breadcrumbs(*parts: str) -> dict[str, object]:
     links = [(parts[i], parts[i + 1]) for i in range(0, len(parts) - 1, 2)]
     current = parts[-1] if len(parts) % 2 else ""
     return {"links": links, "current": current}
+
+
+@register.simple_tag
+def record_url(name: str, pk: int) -> str:
+    """{% record_url "opportunities:move" card.pk %}: {% url %} for a row of a long list."""
+    return links.record_url(name, pk)
 
 
 @register.filter
