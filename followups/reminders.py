@@ -306,6 +306,8 @@ def remind_overdue_tasks(*, now: datetime.datetime) -> int:
         )
         .filter(Q(overdue_notified_at__isnull=True) | Q(due_at__lte=escalate_before))
         .select_related("owner", "customer")
+        # Not read by the reminders; each customer's address would be decrypted.
+        .defer("content", "customer__address", "customer__notes")
     )
     head_above = heads_above()
     overdue = partial(_overdue, now=now, escalate_before=escalate_before, head_above=head_above)
@@ -574,7 +576,10 @@ def create_maintenance_tasks(*, now: datetime.datetime) -> int:
             )
         create = partial(_maintenance_tasks, cadence=cadence, now=now)
         created += sum(
-            sweeps.in_chunks(page, create) for page in _batches(due.select_related("owner"))
+            sweeps.in_chunks(page, create)
+            # The reminder's text names the customer and their tier; whole rows would each
+            # have their address decrypted.
+            for page in _batches(due.select_related("owner").only("name", "value_tier", "owner"))
         )
     return created
 

@@ -24,6 +24,7 @@ from followups.models import (
     FollowUpPlan,
     FollowUpRecord,
     FollowUpTask,
+    Stage,
     TaskTransfer,
 )
 
@@ -67,15 +68,19 @@ def is_manager(user: User) -> bool:
 
 
 def plan_slots(
-    plan: FollowUpPlan, *, start: datetime.datetime, end: datetime.datetime
+    plan: FollowUpPlan,
+    *,
+    start: datetime.datetime,
+    end: datetime.datetime,
+    tz: datetime.tzinfo | None = None,
 ) -> list[datetime.datetime]:
     """The plan's due times in [start, end): every ``step`` days from ``starts_on`` at
     ``time_of_day`` in the company time zone (date arithmetic, so a DST change keeps the hour),
-    never after ``ends_on``."""
+    never after ``ends_on``. ``tz``: the company time zone, when the caller has it already."""
     step = plan.step
     if step is None:
         return []
-    tz = company_time_zone()
+    tz = tz or company_time_zone()
     last_day = plan.ends_on or (end.astimezone(tz).date() + datetime.timedelta(days=1))
     day = plan.starts_on
     start_day = start.astimezone(tz).date()
@@ -94,7 +99,8 @@ def plan_slots(
     return slots
 
 
-def _plan_task_fields(plan: FollowUpPlan, due_at: datetime.datetime) -> dict[str, Any]:
+def _plan_task_fields(plan: FollowUpPlan) -> dict[str, Any]:
+    """What every task a plan generates has in common."""
     content = "\n\n".join(
         part
         for part in [plan.template.content if plan.template else "", plan.content_points]
@@ -104,10 +110,10 @@ def _plan_task_fields(plan: FollowUpPlan, due_at: datetime.datetime) -> dict[str
         "customer_id": plan.customer_id,
         "owner_id": plan.owner_id,
         "kind": FollowUpTask.Kind.PLAN,
-        "title": _("Follow up: %(stage)s") % {"stage": plan.get_stage_display()},
+        # The label straight from the choices: get_stage_display() rebuilds their dict each call.
+        "title": _("Follow up: %(stage)s") % {"stage": Stage(plan.stage).label},
         "method_id": plan.method_id or (plan.template.method_id if plan.template else None),
         "content": content,
-        "remind_at": due_at - datetime.timedelta(minutes=plan.reminder_minutes),
     }
 
 
@@ -115,44 +121,59 @@ def plan_generate(
     *,
     plan: FollowUpPlan,
     now: datetime.datetime | None = None,
-    future_tasks: list[FollowUpTask] | None = None,
 ) -> int:
     """Brings the plan's pending tasks in line with its cadence up to the horizon: future
     pending tasks off the cadence are cancelled, missing slots created (a cancelled task on a
     slot comes back). Idempotent; the unique (plan, due_at) constraint backs it against a
-    concurrent run. Returns the number of tasks created or revived.
-
-    ``future_tasks``: the plan's tasks due from ``now``, when the caller has read them for many
-    plans at once (``plans_extend``)."""
+    concurrent run. Returns the number of tasks created or revived."""
     now = now or timezone.now()
     if not plan.is_active:
         return 0
-    slots = set(plan_slots(plan, start=now, end=now + HORIZON))
-    if future_tasks is None:
-        future_tasks = list(
-            FollowUpTask.objects.filter(plan=plan, due_at__gte=now).only("id", "due_at", "status")
-        )
-    existing = {task.due_at: task for task in future_tasks}
+    future = FollowUpTask.objects.filter(plan=plan, due_at__gte=now).values_list(
+        "id", "due_at", "status"
+    )
+    missing, revived = _plan_realign(plan, now, list(future), company_time_zone())
+    FollowUpTask.objects.bulk_create(missing, ignore_conflicts=True)
+    return len(missing) + revived
+
+
+# A future task of a plan, as the realignment reads it: (id, due_at, status).
+FutureTask = tuple[int, datetime.datetime, str]
+
+
+def _plan_realign(
+    plan: FollowUpPlan,
+    now: datetime.datetime,
+    future_tasks: list[FutureTask],
+    tz: datetime.tzinfo,
+) -> tuple[list[FollowUpTask], int]:
+    """Cancels the plan's future tasks off its cadence and revives cancelled ones on it; returns
+    the tasks of the slots still missing, unsaved, and how many it revived."""
+    slots = set(plan_slots(plan, start=now, end=now + HORIZON, tz=tz))
+    existing = {due: (pk, status) for pk, due, status in future_tasks}
     stale = [
-        task.pk
-        for due, task in existing.items()
-        if due not in slots and task.status == FollowUpTask.Status.PENDING
+        pk
+        for due, (pk, status) in existing.items()
+        if due not in slots and status == FollowUpTask.Status.PENDING
     ]
     if stale:
         FollowUpTask.objects.filter(pk__in=stale).update(status=FollowUpTask.Status.CANCELLED)
     revived = [
-        task.pk
-        for due, task in existing.items()
-        if due in slots and task.status == FollowUpTask.Status.CANCELLED
+        pk
+        for due, (pk, status) in existing.items()
+        if due in slots and status == FollowUpTask.Status.CANCELLED
     ]
     if revived:
         FollowUpTask.objects.filter(pk__in=revived).update(status=FollowUpTask.Status.PENDING)
     missing = sorted(slots - existing.keys())
-    FollowUpTask.objects.bulk_create(
-        [FollowUpTask(plan=plan, due_at=due, **_plan_task_fields(plan, due)) for due in missing],
-        ignore_conflicts=True,
-    )
-    return len(missing) + len(revived)
+    if not missing:
+        return [], len(revived)
+    fields = _plan_task_fields(plan)
+    reminder = datetime.timedelta(minutes=plan.reminder_minutes)
+    tasks = [
+        FollowUpTask(plan=plan, due_at=due, remind_at=due - reminder, **fields) for due in missing
+    ]
+    return tasks, len(revived)
 
 
 def _check_plan_owner(owner: User, by: User) -> None:
@@ -216,17 +237,26 @@ def plans_extend(*, now: datetime.datetime) -> int:
 
 @transaction.atomic
 def _plans_extend_batch(plans: list[FollowUpPlan], *, now: datetime.datetime) -> int:
-    """One query reads the future tasks of a batch of plans; a plan already up to date then
-    costs no query at all (thousands of plans a night)."""
+    """One query reads the future tasks of a batch of plans and one insert writes the batch's
+    new tasks: a plan already up to date costs no query at all (thousands of plans a night),
+    and the rollup trigger on tasks runs once a batch, not once a plan."""
     if not plans:
         return 0
-    future: dict[int, list[FollowUpTask]] = {plan.pk: [] for plan in plans}
-    tasks = FollowUpTask.objects.filter(plan__in=plans, due_at__gte=now).only(
-        "id", "plan_id", "due_at", "status"
+    tz = company_time_zone()
+    future: dict[int, list[FutureTask]] = {plan.pk: [] for plan in plans}
+    tasks = FollowUpTask.objects.filter(plan__in=plans, due_at__gte=now).values_list(
+        "plan_id", "id", "due_at", "status"
     )
-    for task in tasks:
-        future[task.plan_id].append(task)
-    return sum(plan_generate(plan=plan, now=now, future_tasks=future[plan.pk]) for plan in plans)
+    for plan_id, *task in tasks:
+        future[plan_id].append(tuple(task))  # type: ignore[arg-type]
+    missing: list[FollowUpTask] = []
+    revived = 0
+    for plan in plans:
+        plan_missing, plan_revived = _plan_realign(plan, now, future[plan.pk], tz)
+        missing += plan_missing
+        revived += plan_revived
+    FollowUpTask.objects.bulk_create(missing, ignore_conflicts=True)
+    return len(missing) + revived
 
 
 # --- tasks -------------------------------------------------------------------------------------
@@ -355,8 +385,9 @@ def _schedule_next(plan: FollowUpPlan, after: datetime.datetime) -> FollowUpTask
     nearby = plan.tasks.pending().filter(due_at__gt=after, due_at__lte=due + step)
     if nearby.exists():
         return None
+    remind_at = due - datetime.timedelta(minutes=plan.reminder_minutes)
     task, _created = FollowUpTask.objects.get_or_create(
-        plan=plan, due_at=due, defaults=_plan_task_fields(plan, due)
+        plan=plan, due_at=due, defaults={**_plan_task_fields(plan), "remind_at": remind_at}
     )
     if task.status != FollowUpTask.Status.PENDING:
         return None
