@@ -305,8 +305,8 @@ def settle_tiers(context: scale.ScaleContext) -> None:
 @scale.prepare
 def bench_samples(bench: scale.BenchContext) -> None:
     """A customer of the rep (every other bench user sees it too), and from it a name fragment
-    of two characters, its pinyin, a contact's name, its first two characters and its surname,
-    and the last four digits of a contact's phone."""
+    of two characters, its pinyin and its initials, a contact's name, its first two characters
+    and its surname, and the last four digits of a contact's phone."""
     rep = bench.users["rep"]
     customer = (
         generated_customers()
@@ -323,6 +323,7 @@ def bench_samples(bench: scale.BenchContext) -> None:
         customer=customer.pk,
         name=word,
         pinyin=pinyin_forms(word)[0],
+        initials=customer.name_initials[:2],
         last4=contact.phone_last4 if contact else "",
         contact=contact.name if contact else "",
         contact_2=contact.name[:2] if contact else "",
@@ -358,6 +359,8 @@ scale.page(
     url=_list({"q": "{contact_2}"}),
 )
 scale.page("customer search: 1 character", "search", roles=SEARCHERS, url=_list({"q": "{surname}"}))
+# Two Latin letters: a name's initials (hw: 华为) or the start of its pinyin.
+scale.page("customer search: 2 letters", "search", roles=SEARCHERS, url=_list({"q": "{initials}"}))
 scale.page(
     "customer detail",
     "detail",

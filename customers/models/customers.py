@@ -15,7 +15,7 @@ from crm.accounts.roles import Level, Role
 from crm.core.fields import EncryptedTextField
 from crm.core.links import record_url
 from crm.core.phones import validate_phone
-from crm.core.search import contains, icontains, is_short_chinese
+from crm.core.search import SHORT, contains, icontains, is_short_chinese
 from crm.core.visibility import InSubquery, VisibleQuerySet
 from customers.models.dictionaries import (
     CustomerCategory,
@@ -57,6 +57,14 @@ class CustomerQuerySet(VisibleQuerySet["Customer"]):
             return Q(InSubquery(F("pk"), queryset.order_by().values("customer_id")))
 
         initials = Q(name_initials__startswith=lowered)
+        if len(lowered) <= SHORT and lowered.isascii():
+            # One or two Latin letters start a name typed in pinyin ("li": 李…) or its initials
+            # ("hw": 华为): matched from the start, which the pinyin's trigram index serves
+            # (LIKE 'li%' has the trigrams of a word's start). Anywhere in the pinyin they
+            # would match half the archive, tested row by row.
+            pinyin = Q(name_pinyin__startswith=lowered)
+        else:
+            pinyin = contains("name_pinyin", lowered, mostly_ascii=True)
         if is_short_chinese(text):
             # Its LIKE is checked row by row; by subquery, every arm is answered by its index
             # exactly, and Postgres tests nothing more on the thousands one character finds.
@@ -66,7 +74,7 @@ class CustomerQuerySet(VisibleQuerySet["Customer"]):
         condition = (
             Q(number__iexact=text)
             | icontains("name", text)
-            | contains("name_pinyin", lowered, mostly_ascii=True)
+            | pinyin
             | initials
             | customers_with(Contact.objects.filter(icontains("name", text)))
             | customers_with(CustomerTag.objects.filter(tag__name=text))

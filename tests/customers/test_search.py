@@ -69,7 +69,10 @@ def reference_search(text: str) -> set[int]:
     lowered = text.casefold()
     found = ids(Customer.objects.filter(number__iexact=text))
     found |= ids(Customer.objects.filter(name__icontains=text))
-    found |= ids(Customer.objects.filter(name_pinyin__contains=lowered))
+    if len(lowered) <= 2 and lowered.isascii():  # a pinyin's start, for one or two letters
+        found |= ids(Customer.objects.filter(name_pinyin__startswith=lowered))
+    else:
+        found |= ids(Customer.objects.filter(name_pinyin__contains=lowered))
     found |= ids(Customer.objects.filter(name_initials__startswith=lowered))
     found |= set(Contact.objects.filter(name__icontains=text).values_list("customer", flat=True))
     found |= set(CustomerTag.objects.filter(tag__name=text).values_list("customer", flat=True))
@@ -152,11 +155,30 @@ def test_short_texts_are_answered_by_the_grams_indexes(db, queryset, index):
     assert index in queryset().order_by().explain()
 
 
+def test_one_or_two_latin_letters_find_a_pinyin_by_its_start(alice, make_customer):
+    li = make_customer(alice, name="李氏贸易", phone="")  # lishimaoyi
+    make_customer(alice, name="北京利华", phone="")  # beijinglihua: "li" inside
+    assert ids(Customer.objects.search("li")) == {li.pk}
+    assert ids(Customer.objects.search("LI")) == {li.pk}
+    assert ids(Customer.objects.search("lih")) != {li.pk}  # three letters: anywhere
+
+
+@postgres_only
+@pytest.mark.parametrize("text", ["hw", "h", "Zh"])
+def test_a_latin_search_of_one_or_two_letters_is_read_from_indexes(named, text):
+    # Each arm of the OR is an index scan; only the rows they find are checked again.
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+    plan = Customer.objects.search(text).order_by().explain()
+    assert "BitmapOr" in plan
+    assert "Seq Scan on customers_customer " not in plan, plan
+
+
 @postgres_only
 @pytest.mark.parametrize("text", ["华为", "华"])
 def test_a_chinese_search_leaves_nothing_to_test_row_by_row(named, text):
-    # Every arm of the OR is an index's exact answer, so the thousands of customers one
-    # character finds are not tested again, arm by arm (InSubquery's arrays one by one).
+    # Every arm of the OR is an index's answer, so the thousands of customers one character
+    # finds are not tested again, arm by arm (InSubquery's arrays one by one).
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("SET LOCAL enable_indexscan = off")
