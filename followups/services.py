@@ -247,8 +247,8 @@ def _plans_extend_batch(plans: list[FollowUpPlan], *, now: datetime.datetime) ->
     tasks = FollowUpTask.objects.filter(plan__in=plans, due_at__gte=now).values_list(
         "plan_id", "id", "due_at", "status"
     )
-    for plan_id, *task in tasks:
-        future[plan_id].append(tuple(task))  # type: ignore[arg-type]
+    for plan_id, pk, due_at, status in tasks:
+        future[plan_id].append((pk, due_at, status))
     missing: list[FollowUpTask] = []
     revived = 0
     for plan in plans:
