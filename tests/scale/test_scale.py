@@ -11,6 +11,7 @@ from django.utils import timezone
 from crm.accounts.models import Team, User
 from crm.core.crypto import decrypt
 from crm.core.phones import phone_index, validate_phone
+from crm.notifications.models import Notification
 from customers.models import Contact, Customer, CustomerCategory
 from followups.models import FollowUpRecord, FollowUpTask
 from opportunities.models import Instalment, Opportunity, Order, Receipt, Stage, StageVisit
@@ -107,6 +108,19 @@ def test_seed_scale_runs_tickets_through_their_course():
     assert answered.exists()
     assert not answered.exclude(ticket__status=Ticket.Status.CLOSED).exists()
     assert Survey.objects.filter(kind=Survey.Kind.NPS).exists()
+
+
+@postgres_only
+def test_seed_scale_fills_the_inboxes():
+    _seed()
+    inbox = Notification.objects.filter(recipient__username__startswith="scale-")
+    count = inbox.count()
+    assert count >= 50  # every user has some
+    assert set(inbox.values_list("recipient", flat=True)) == set(
+        User.objects.values_list("pk", flat=True)
+    )
+    _seed()  # a second run replaces them
+    assert inbox.count() == count
 
 
 @postgres_only
