@@ -183,11 +183,17 @@ class Command(BaseCommand):
         p95 = _p95(timings)
         sql = statistics.median(sql_times)
         target = scale.PAGE_TARGETS[item.kind]
-        met = p95 < target and len(captured) <= scale.MAX_QUERIES and median <= 2 * max(sql, 0.005)
+        # The three targets, reported apart: a page may meet its time and its query
+        # budget while its Python (templates, forms, the ORM) still takes more than its SQL.
+        fast = p95 < target
+        few = len(captured) <= scale.MAX_QUERIES
+        lean = median <= 2 * max(sql, 0.005)
         self.stdout.write(
             f"{item.name[:38]:38} {role:8} {median * 1000:7.1f}ms {p95 * 1000:7.1f}ms "
             f"{len(captured):7d} {sql * 1000:7.1f}ms {median / sql if sql else 0:6.1f}  "
-            f"p95<{target * 1000:.0f}ms {'ok' if met else 'MISSED'}"
+            f"p95<{target * 1000:.0f}ms {'ok' if fast else 'MISSED'}"
+            + ("" if few else f", >{scale.MAX_QUERIES} queries")
+            + ("" if lean else ", ÷sql>2")
             + ("" if status == 200 else f" (HTTP {status})")
         )
         return {
@@ -202,7 +208,10 @@ class Command(BaseCommand):
             "sql_ms": round(sql * 1000, 2),
             "page_over_sql": round(median / sql, 2) if sql else None,
             "target_p95_ms": target * 1000,
-            "met": met,
+            "met": fast and few and lean,
+            "met_p95": fast,
+            "met_queries": few,
+            "met_sql_ratio": lean,
         }
 
     def _job(self, item: scale.BenchJob, bench: scale.BenchContext) -> dict[str, Any]:
