@@ -265,6 +265,7 @@ class ExportLog(models.Model):
 # change, whatever wrote it (a service, an update over many rows, COPY), so they are exact, and
 # the dashboard sums a few thousand rows instead. Days are the company's time zone's; changing
 # it rebuilds them. Elsewhere (SQLite) the tables stay empty and the dashboard counts the rows.
+# The sales dashboard's time in stage reads ``StageDay`` the same way (migration 0003).
 
 
 class RollupQuerySet(VisibleQuerySet[Any]):
@@ -313,3 +314,29 @@ class TaskDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} · {self.owner_id}: {self.on_time}/{self.late}/{self.missed}"
+
+
+class StageDay(models.Model):
+    """The stays in one stage that ended on one day, of the opportunities one user owns now: how
+    many, and their time in the stage summed in microseconds. A change of an opportunity's owner
+    moves its stays (a trigger on the opportunities), as the sales figures follow the owner."""
+
+    day = models.DateField()
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    stage = models.ForeignKey(
+        "opportunities.Stage", models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    stays = models.IntegerField(default=0)
+    micros = models.BigIntegerField(default=0)
+
+    objects = RollupQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["day", "owner", "stage"], name="stage_day_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} · {self.owner_id} · {self.stage_id}: {self.stays}"

@@ -1,5 +1,6 @@
-"""The customers dashboard's counts from the daily rollups (``RecordDay``, ``TaskDay``), which
-Postgres triggers keep exact (migration ``analytics.0002``); other databases count the rows."""
+"""The dashboards' counts from the daily rollups (``RecordDay``, ``TaskDay`` for the customers
+dashboard, ``StageDay`` for the sales dashboard's time in stage), which Postgres triggers keep
+exact (migrations ``analytics.0002`` and ``0003``); other databases count the rows."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from django.db import connection
 from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
-from analytics.models import RecordDay, TaskDay
+from analytics.models import RecordDay, StageDay, TaskDay
 from analytics.scope import Scope
 
 
@@ -19,7 +20,7 @@ def available() -> bool:
 
 
 def rebuild() -> None:
-    """Recounts both rollups from their sources (the migration and a change of time zone do it
+    """Recounts the rollups from their sources (the migrations and a change of time zone do it
     themselves; this is for repairs)."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT analytics_rollups_rebuild()")
@@ -33,6 +34,12 @@ def _days(queryset: QuerySet[Any], scope: Scope, last: datetime.date) -> QuerySe
 def record_days(scope: Scope) -> QuerySet[RecordDay]:
     """The scope's record counts per day, owner and method."""
     return _days(RecordDay.objects.all(), scope, scope.end)
+
+
+def stage_days(scope: Scope) -> QuerySet[StageDay]:
+    """The scope's stays that ended on each day of the period, per owner (of the opportunity,
+    now) and stage."""
+    return _days(StageDay.objects.all(), scope, scope.end)
 
 
 def task_counts(scope: Scope) -> QuerySet[TaskDay]:

@@ -9,13 +9,14 @@ a chart point is built from the same filter as the point itself.
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from django.db.models import Q, QuerySet
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone, translation
 
 from crm.accounts.models import Team, User
@@ -111,12 +112,28 @@ class Scope:
     # Links --------------------------------------------------------------------------------
 
     def query(self, **extra: Any) -> str:
-        values = {**self.params, **{key: str(value) for key, value in extra.items() if value != ""}}
-        return urlencode(values)
+        point = {key: str(value) for key, value in extra.items() if value != ""}
+        if point.keys() & self.params.keys():
+            return urlencode({**self.params, **point})
+        # A dashboard links a few hundred points: the filter is encoded once, each point's
+        # own values after it (the same string as encoding both at once).
+        return "&".join(part for part in (self._encoded_params, urlencode(point)) if part)
+
+    @functools.cached_property
+    def _encoded_params(self) -> str:
+        return urlencode(self.params)
 
     def drill(self, dataset: str, **point: Any) -> str:
         """The list of the records behind a point of a chart."""
-        return f"{reverse('analytics:records', args=[dataset])}?{self.query(**point)}"
+        path = _records_path(dataset, get_script_prefix(), get_urlconf())
+        return f"{path}?{self.query(**point)}"
+
+
+@functools.lru_cache(maxsize=64)
+def _records_path(dataset: str, prefix: str, urlconf: str | None) -> str:
+    """``reverse()`` once a dataset, not once a point (the prefix and URLconf key the memo, as
+    they make its result)."""
+    return reverse("analytics:records", args=[dataset], urlconf=urlconf)
 
 
 def month_key(day: datetime.date | datetime.datetime) -> str:

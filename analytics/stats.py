@@ -13,10 +13,12 @@ from django.db import connection
 from django.db.models import (
     Aggregate,
     Case,
+    Count,
     F,
     FloatField,
     Func,
     IntegerField,
+    Q,
     QuerySet,
     Value,
     When,
@@ -37,32 +39,58 @@ class Percentile(Aggregate):
         super().__init__(expression, fraction=float(fraction), **extra)
 
 
-def percentiles(
-    queryset: QuerySet[Any], field: str, by: str | None, fractions: Iterable[float]
-) -> dict[Hashable, list[float | None]]:
-    """``{group: [p50, p90, …]}`` of ``field`` per value of ``by`` (one group, None, without).
+def count_where(condition: Q) -> Count:
+    """The rows meeting ``condition``: ``COUNT(1) FILTER (WHERE …)``.
 
-    Postgres computes them in one grouped query. SQLite, the zero-install development
-    database, has no percentile function: there the values are fetched and ranked here.
+    Django's ``Count("*")`` takes no filter, and ``Count("pk")`` reads the id of each row, which
+    keeps Postgres from answering from a covering index that does not hold it.
     """
-    fractions = list(fractions)
-    rows = queryset.exclude(**{f"{field}__isnull": True}).order_by()
+    return Count(Value(1), filter=condition)
+
+
+def percentiles(
+    queryset: QuerySet[Any], fields: Iterable[str], by: str | None, fractions: Iterable[float]
+) -> dict[str, dict[Hashable, list[float | None]]]:
+    """``{field: {group: [p50, p90, …]}}`` of each of ``fields`` per value of ``by`` (one
+    group, None, without); a group with no value of a field is left out of that field's.
+
+    Postgres computes them in one grouped query, for all the fields in the same pass over the
+    rows (its percentiles skip nulls, as the rows without a value of a field count for none of
+    its groups). SQLite, the zero-install development database, has no percentile function:
+    there the values are fetched and ranked here.
+    """
+    fields, fractions = list(fields), list(fractions)
+    rows = queryset.order_by()
+    result: dict[str, dict[Hashable, list[float | None]]] = {field: {} for field in fields}
     if connection.vendor == "postgresql":
-        named = {
-            f"p{index}": Percentile(field, fraction) for index, fraction in enumerate(fractions)
+        expressions = {
+            f"p{number}_{index}": Percentile(field, fraction)
+            for number, field in enumerate(fields)
+            for index, fraction in enumerate(fractions)
         }
-        if by is None:
-            result = rows.aggregate(**named)
-            return {None: [result[name] for name in named]} if any(result.values()) else {}
-        grouped = rows.values(by).annotate(**named)
-        return {row[by]: [row[name] for name in named] for row in grouped}
-    values: dict[Hashable, list[float]] = defaultdict(list)
-    for group, value in rows.values_list(by or "pk", field):
-        values[None if by is None else group].append(float(value))
-    return {
-        group: [_interpolated(sorted(numbers), fraction) for fraction in fractions]
-        for group, numbers in values.items()
-    }
+        grouped = (
+            [{**rows.aggregate(**expressions), "group": None}]
+            if by is None
+            else rows.values(group=F(by)).annotate(**expressions)
+        )
+        for row in grouped:
+            for number, field in enumerate(fields):
+                found = [row[f"p{number}_{index}"] for index in range(len(fractions))]
+                # Without a group, all zeros read as no figure, as they always have.
+                if any(found) if by is None else found[0] is not None:
+                    result[field][row["group"]] = found
+        return result
+    numbers: dict[str, dict[Hashable, list[float]]] = {field: defaultdict(list) for field in fields}
+    for group, *values in rows.values_list(by or "pk", *fields):
+        for field, value in zip(fields, values, strict=True):
+            if value is not None:
+                numbers[field][None if by is None else group].append(float(value))
+    for field in fields:
+        result[field] = {
+            group: [_interpolated(sorted(found), fraction) for fraction in fractions]
+            for group, found in numbers[field].items()
+        }
+    return result
 
 
 def _interpolated(numbers: list[float], fraction: float) -> float:
@@ -75,9 +103,9 @@ def _interpolated(numbers: list[float], fraction: float) -> float:
 BEFORE, AFTER = "before", "after"
 
 
-class MonthOf(Func):
-    """Which month of a list a moment falls in: ``WIDTH_BUCKET(field, ARRAY[month starts])``,
-    0 before the first month, ``len(starts)`` in the last or after it.
+class BucketOf(Func):
+    """Which month (or day) of a list a moment falls in: ``WIDTH_BUCKET(field, ARRAY[starts])``,
+    0 before the first, ``len(starts)`` in the last or after it.
 
     Comparing against the months' first moments (a binary search) costs a fraction of what
     ``DATE_TRUNC`` in the company's time zone costs per row, which over a year of follow-up
@@ -113,7 +141,7 @@ class MonthOf(Func):
 
 def month_buckets(
     field: str, months: list[datetime.date], *, dates: bool = False
-) -> tuple[MonthOf, Callable[[Any], str]]:
+) -> tuple[BucketOf, Callable[[Any], str]]:
     """An expression putting ``field`` into ``months`` (their first days, in order) and the
     function that reads its value back as a month key (``2026-03``), or ``BEFORE`` / ``AFTER``
     the months for values outside them."""
@@ -130,7 +158,22 @@ def month_buckets(
             return BEFORE
         return keys[number - 1] if number <= len(keys) else AFTER
 
-    return MonthOf(field, starts, dates=dates), key_of
+    return BucketOf(field, starts, dates=dates), key_of
+
+
+def day_buckets(
+    field: str, days: list[datetime.date]
+) -> tuple[BucketOf, Callable[[Any], datetime.date | None]]:
+    """Like ``month_buckets``, by day (a datetime field): the expression, and the function that
+    reads its value back as the day, None before the first. Cheaper per row than ``by_day``'s
+    date in the company's time zone."""
+    tz = timezone.get_current_timezone()
+    starts = [datetime.datetime.combine(day, datetime.time(), tzinfo=tz) for day in days]
+
+    def day_of(number: int) -> datetime.date | None:
+        return days[number - 1] if number else None
+
+    return BucketOf(field, starts, dates=False), day_of
 
 
 def by_day(field: str) -> TruncDate:

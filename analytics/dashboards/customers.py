@@ -8,7 +8,8 @@ from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any
 
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -19,7 +20,7 @@ from analytics.dashboards import SALES_ROLES, Dashboard, label, names, register
 from analytics.dashboards.sales import customers, is_whole_company
 from analytics.datasets import Column, Dataset, by_id, choice, within
 from analytics.scope import Scope, month_key
-from analytics.stats import month_buckets, rate
+from analytics.stats import count_where, month_buckets, rate
 from crm.accounts.models import User
 from customers.models import Customer, Tier
 from followups.models import FollowUpMethod, FollowUpRecord, FollowUpTask
@@ -61,10 +62,12 @@ def moves(scope: Scope, params: Mapping[str, str]) -> QuerySet[Any]:
         .order_by("-history_date", "-history_id")
         .values("lifecycle")[:1]
     )
+    # One look-up of the row before (an index-only probe of customer_history_lifecycle), not
+    # one for "IS NULL" and another for "<>": no stored stage is empty.
     rows = (
         history.objects.filter(within(scope, params, "history_date"))
-        .annotate(before=Subquery(before))
-        .filter(Q(before__isnull=True) | ~Q(before=F("lifecycle")))
+        .alias(before=Coalesce(Subquery(before), Value("")))
+        .exclude(before=F("lifecycle"))
     )
     if stage := choice(params, "stage", Lifecycle.values):
         rows = rows.filter(lifecycle=stage)
@@ -138,7 +141,7 @@ def _tiers(scope: Scope) -> tuple[list[Chart], int, int]:
     rows = list(
         tiered(scope, {})
         .values_list("value_tier", "activity_tier")
-        .annotate(total=Count("*"), won=Count("pk", filter=Q(type=Customer.Type.WON)))
+        .annotate(total=Count("*"), won=count_where(Q(type=Customer.Type.WON)))
         .order_by()
     )
     labels = dict(Tier.choices)

@@ -23,13 +23,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from analytics import datasets
+from analytics import datasets, rollups
 from analytics.charts import Board, Cell, Chart, Kpi, Point, Series, Table
 from analytics.dashboards import SALES_ROLES, Dashboard, label, names, register
 from analytics.datasets import Column, Dataset, by_id, choice, within
 from analytics.models import ChannelSpend
 from analytics.scope import Scope, month_key
-from analytics.stats import AFTER, BEFORE, month_buckets, rate
+from analytics.stats import AFTER, BEFORE, count_where, month_buckets, rate
 from crm.accounts.models import Region, Team, User
 from crm.accounts.roles import Level
 from crm.core.templatetags.crm import cny
@@ -107,8 +107,8 @@ def leads(scope: Scope, params: Mapping[str, str]) -> QuerySet[LeadInquiry]:
     )
 
 
-def funnel_stages() -> list[Stage]:
-    return [stage for stage in _stages() if stage.kind in (Kind.OPEN, Kind.WON)]
+def funnel_stages(stages: list[Stage] | None = None) -> list[Stage]:
+    return [stage for stage in stages or _stages() if stage.kind in (Kind.OPEN, Kind.WON)]
 
 
 def _stages() -> list[Stage]:
@@ -208,8 +208,9 @@ LINE_TOTAL = ExpressionWrapper(F("unit_price") * F("quantity"), output_field=Dec
 def build(scope: Scope) -> Board:
     source_names = names(SourceChannel.objects.all())
     months = scope.months()
+    stages = _stages()  # one read of the cache for the two charts that name stages
     acquisition, sources_table, totals = _acquisition(scope, months, source_names)
-    funnel_chart = _funnel(scope)
+    funnel_chart = _funnel(scope, stages)
     win_chart, lost_chart, win_rate = _outcomes(scope, months)
     pipeline_chart, weighted = _pipeline(scope)
     sales_chart, won_amount = _sales(scope, months)
@@ -247,7 +248,7 @@ def build(scope: Scope) -> Board:
             funnel_chart,
             win_chart,
             lost_chart,
-            _stage_time(scope),
+            _stage_time(scope, stages),
             pipeline_chart,
             sales_chart,
         ],
@@ -263,7 +264,7 @@ def _acquisition(
         new_customers(scope, {})
         .annotate(month=created_month)
         .values_list("month", "source_id")
-        .annotate(total=Count("*"), won=Count("pk", filter=Q(type=Customer.Type.WON)))
+        .annotate(total=Count("*"), won=count_where(Q(type=Customer.Type.WON)))
         .order_by()
     )
     captured = (
@@ -369,13 +370,13 @@ def _acquisition(
     return charts, source_chart, totals
 
 
-def _funnel(scope: Scope) -> Chart:
-    stages = funnel_stages()
+def _funnel(scope: Scope, all_stages: list[Stage]) -> Chart:
+    stages = funnel_stages(all_stages)
     by_stage = dict(
         funnel(scope, {}).values_list("furthest_stage_id").annotate(total=Count("*")).order_by()
     )
     # The furthest stage a deal reached counts it at every step up to that one.
-    order = {stage.pk: stage.sort_order for stage in _stages()}
+    order = {stage.pk: stage.sort_order for stage in all_stages}
     reached = [
         sum(total for pk, total in by_stage.items() if pk in order and order[pk] >= s.sort_order)
         for s in stages
@@ -422,22 +423,27 @@ def _funnel(scope: Scope) -> Chart:
 
 def _outcomes(scope: Scope, months: list[datetime.date]) -> tuple[Chart, Chart, float | None]:
     closed_month, closed_key = month_buckets("closed_at", months)
-    by_month_rows = (
+    # One pass over the closed deals for both charts (by month, and the lost by reason), read
+    # from the closed-at index alone.
+    rows = (
         closed(scope, {})
         .annotate(month=closed_month)
-        .values_list("month")
+        .values_list("month", "lost_reason_id")
         .annotate(
-            won=Count("pk", filter=Q(stage__kind__in=WON_KINDS)),
-            lost=Count("pk", filter=Q(stage__kind=Kind.LOST)),
+            won=count_where(Q(stage__kind__in=WON_KINDS)),
+            lost=count_where(Q(stage__kind=Kind.LOST)),
         )
         .order_by()
     )
     won: dict[str, int] = defaultdict(int)
     lost: dict[str, int] = defaultdict(int)
-    for month, won_count, lost_count in by_month_rows:
+    lost_by_reason: dict[Any, int] = defaultdict(int)
+    for month, reason, won_count, lost_count in rows:
         key = closed_key(month)
         won[key] += won_count
         lost[key] += lost_count
+        if lost_count:
+            lost_by_reason[reason] += lost_count
     keys = [month_key(month) for month in months]
     win_chart = Chart(
         key="win_rate",
@@ -461,14 +467,12 @@ def _outcomes(scope: Scope, months: list[datetime.date]) -> tuple[Chart, Chart, 
             ),
         ],
     )
-    reasons = (
-        closed(scope, {"outcome": "lost"})
-        .values_list("lost_reason_id")
-        .annotate(total=Count("*"))
-        .order_by("-total")
-    )
     reason_names = names(LostReason.objects.all())
-    reason_rows = list(reasons)
+    # The most frequent first; equal ones by reason, so that their order holds from one build
+    # to the next.
+    reason_rows = sorted(
+        lost_by_reason.items(), key=lambda row: (-row[1], row[0] is None, row[0] or 0)
+    )
     lost_chart = Chart(
         key="lost_reasons",
         title=_("Lost reasons"),
@@ -488,15 +492,27 @@ def _outcomes(scope: Scope, months: list[datetime.date]) -> tuple[Chart, Chart, 
     return win_chart, lost_chart, rate(sum(won.values()), sum(won.values()) + sum(lost.values()))
 
 
-def _stage_time(scope: Scope) -> Chart:
-    rows = (
-        stage_visits(scope, {})
-        .values_list("stage_id")
-        .annotate(average=Avg(F("left_at") - F("entered_at")), total=Count("*"))
-        .order_by()
-    )
-    averages = {stage: (average, total) for stage, average, total in rows}
-    stages = [stage for stage in _stages() if stage.kind == Kind.OPEN]
+def _stage_time(scope: Scope, all_stages: list[Stage]) -> Chart:
+    averages: dict[Any, tuple[datetime.timedelta, int]] = {}
+    if rollups.available():
+        # The stays per day, owner and stage (a third as many rows as a year of stays).
+        for stage, micros, total in (
+            rollups.stage_days(scope)
+            .values_list("stage_id")
+            .annotate(spent=Sum("micros"), total=Sum("stays"))
+            .order_by()
+        ):
+            if total:
+                averages[stage] = (datetime.timedelta(microseconds=int(micros)) / total, total)
+    else:
+        rows = (
+            stage_visits(scope, {})
+            .values_list("stage_id")
+            .annotate(average=Avg(F("left_at") - F("entered_at")), total=Count("*"))
+            .order_by()
+        )
+        averages = {stage: (average, total) for stage, average, total in rows}
+    stages = [stage for stage in all_stages if stage.kind == Kind.OPEN]
     return Chart(
         key="stage_time",
         title=_("Average time in each stage"),
@@ -534,9 +550,6 @@ def _days(duration: datetime.timedelta | None) -> float | None:
 def _pipeline(scope: Scope) -> tuple[Chart, Decimal]:
     this_month = timezone.localdate().replace(day=1)
     first, after = _pipeline_window(this_month)
-    weighted = ExpressionWrapper(
-        F("amount") * F("stage__probability") / Decimal(100), output_field=DecimalField(**MONEY)
-    )
     window = []
     month = first
     while month < after:
@@ -544,20 +557,23 @@ def _pipeline(scope: Scope) -> tuple[Chart, Decimal]:
         month = (month + datetime.timedelta(days=32)).replace(day=1)
     # The month after the window closes it: later dates fall after it.
     bucket, key_of = month_buckets("expected_close_date", [*window, after], dates=True)
+    # Summed per stage probability and weighted here, exactly as per deal (decimals): the
+    # database adds amounts, with no multiplication and division on each row.
     rows = (
         pipeline(scope, {})
         .annotate(month=bucket)
-        .values_list("month")
-        .annotate(total=Sum("amount"), weighted_total=Sum(weighted))
+        .values_list("month", "stage__probability")
+        .annotate(total=Sum("amount"))
         .order_by()
     )
     keys = [month_key(month) for month in window]
     buckets: dict[str, tuple[Decimal, Decimal]] = defaultdict(lambda: (Decimal(0), Decimal(0)))
-    for month_value, amount, weight in rows:
+    for month_value, probability, amount in rows:
         key = key_of(month_value)
         key = {BEFORE: "overdue", AFTER: "later", month_key(after): "later"}.get(key, key)
         old = buckets[key]
-        buckets[key] = (old[0] + (amount or 0), old[1] + (weight or 0))
+        weight = (amount or 0) * probability / Decimal(100)
+        buckets[key] = (old[0] + (amount or 0), old[1] + weight)
     categories = ["overdue", *keys, "later"]
     captions = {"overdue": _("Overdue"), "later": _("Later")}
 

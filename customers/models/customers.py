@@ -256,6 +256,18 @@ class Customer(models.Model):
             models.Index(fields=["lifecycle"]),
             models.Index(fields=["value_tier"]),
             models.Index(fields=["activity_tier"]),
+            # Dashboards: new customers by month, source and type, and the customers by tier,
+            # each read from its index alone (owner and id: the visibility rule's arms).
+            models.Index(
+                fields=["created_at"],
+                include=["source", "type", "owner", "id"],
+                name="customer_created_cover",
+            ),
+            models.Index(
+                fields=["value_tier", "activity_tier", "type"],
+                include=["owner", "id"],
+                name="customer_tiers",
+            ),
             # Search (CustomerQuerySet.search) by number__iexact. On Postgres, migration 0005
             # adds trigram indexes for name__icontains and the pinyin, 0006 indexes of their
             # characters and pairs of characters (crm.core.search).

@@ -104,7 +104,8 @@ class Order(models.Model):
         verbose_name = _("order")
         verbose_name_plural = _("orders")
         indexes = [
-            models.Index(fields=["signed_on"]),
+            # Covering: the dashboards' sales per month and rep, from the index alone.
+            models.Index(fields=["signed_on"], include=["owner", "amount"], name="order_signed"),
             models.Index(fields=["contract_ends_on"]),
             models.Index(fields=["owner", "signed_on"]),
         ]

@@ -127,8 +127,26 @@ class Opportunity(models.Model):
                 include=["furthest_stage", "owner"],
                 name="opportunity_created",
             ),
-            models.Index(fields=["owner", "stage"]),
-            models.Index(fields=["stage", "expected_close_date"]),
+            # Dashboards: won and lost by closing month, and the lost reasons, from the index.
+            models.Index(
+                fields=["closed_at"],
+                include=["stage", "owner", "lost_reason"],
+                name="opportunity_closed",
+                condition=Q(closed_at__isnull=False),
+            ),
+            # Covering: the funnel of a team's deals created in a period, by owner, from the
+            # index alone.
+            models.Index(
+                fields=["owner", "stage"],
+                include=["created_at", "furthest_stage"],
+                name="opportunity_owner_stage",
+            ),
+            # Covering: dashboards sum the open pipeline by expected close month from it.
+            models.Index(
+                fields=["stage", "expected_close_date"],
+                include=["amount", "owner"],
+                name="opportunity_stage_close",
+            ),
             models.Index(fields=["customer", "stage"]),
             # The board's columns: each stage's most recently moved cards, read backwards.
             models.Index(

@@ -1,19 +1,22 @@
-"""The daily rollups behind the customers dashboard: the triggers keep them equal to counting
-the follow-up records and tasks themselves, whatever writes those rows."""
+"""The daily rollups behind the customers dashboard and the sales dashboard's time in stage:
+the triggers keep them equal to counting the follow-up records and tasks, and the stays in a
+stage, themselves, whatever writes those rows."""
 
 import datetime
 
 import pytest
 from django.db import connection
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from analytics import rollups
-from analytics.models import RecordDay, TaskDay
+from analytics.models import RecordDay, StageDay, TaskDay
 from crm.core.models import CompanySettings
 from followups import services as followups
 from followups.models import FollowUpMethod, FollowUpRecord, FollowUpTask
+from opportunities.models import Opportunity, StageVisit
+from tests.analytics import test_sales
 from tests.analytics.conftest import SHANGHAI, at
 from tests.analytics.test_customers import board_for
 
@@ -180,3 +183,61 @@ def test_timeliness_counts_today_from_the_tasks(world, june, alice, manager):
     chart = board_for(manager).chart("timeliness")
     missed = next(series for series in chart.series if series.name == "未完成")
     assert [point.value for point in missed.points] == [2]
+
+
+def counted_stays(zone=SHANGHAI):
+    rows = (
+        StageVisit.objects.filter(left_at__isnull=False)
+        .annotate(day=TruncDate("left_at", tzinfo=zone))
+        .values_list("day", "opportunity__owner_id", "stage_id")
+        .annotate(stays=Count("*"), spent=Sum(F("left_at") - F("entered_at")))
+    )
+    return {(day, owner, stage): (stays, spent) for day, owner, stage, stays, spent in rows}
+
+
+def rolled_up_stays():
+    rows = StageDay.objects.exclude(stays=0)
+    return {
+        (r.day, r.owner_id, r.stage_id): (r.stays, datetime.timedelta(microseconds=r.micros))
+        for r in rows
+    }
+
+
+def stage_days(manager):
+    chart = test_sales.board_for(manager)[1].chart("stage_time")
+    return dict(zip(chart.categories, test_sales.values(chart), strict=True))
+
+
+def test_stays_rollup_follows_moves_transfers_edits_and_deletes(
+    pipeline_world, alice, charlie, manager, stage
+):
+    # Closed stays: o1's four (lead to proposal, then won), o2's and o5's two each.
+    assert rolled_up_stays() == counted_stays()
+    assert sum(stays for stays, _spent in rolled_up_stays().values()) == 8
+    assert stage_days(manager)["线索获取"] == 2.0  # team A's: o1 and o2, two days each
+
+    o1, o2 = pipeline_world["o1"], pipeline_world["o2"]
+    o1.refresh_from_db()
+    o1.owner = charlie  # a saved transfer moves its stays to the new owner's
+    o1.save()
+    StageVisit.objects.filter(opportunity=o2, stage=stage("lead")).update(
+        entered_at=F("entered_at") - datetime.timedelta(days=2)  # one UPDATE, no save()
+    )
+    assert rolled_up_stays() == counted_stays()
+    assert stage_days(manager)["线索获取"] == 4.0  # o2 alone is team A's now, 4 days in lead
+
+    Opportunity.objects.filter(pk=o1.pk).update(owner=alice)  # and back, in one UPDATE
+    Opportunity.objects.get(pk=o2.pk).delete()  # its stays go with it
+    assert rolled_up_stays() == counted_stays()
+    assert stage_days(manager)["线索获取"] == 2.0
+
+
+def test_a_new_time_zone_recounts_the_stays(pipeline_world):
+    company = CompanySettings.load()
+    company.time_zone = "Europe/London"
+    company.save()
+    london = datetime.timezone(datetime.timedelta(hours=1))  # British summer time in June
+    assert rolled_up_stays() == counted_stays(london)
+    StageDay.objects.all().delete()
+    rollups.rebuild()
+    assert rolled_up_stays() == counted_stays(london)

@@ -80,9 +80,29 @@ def test_volume_breaches_and_satisfaction(desk, supervisor):
     board = board_for(supervisor)
     assert board.kpi("created").value == 3
     assert board.kpi("closed").value == 2
+    volume = board.chart("volume")
+    created = dict(zip(volume.categories, volume.series[0].points, strict=True))
+    closed = dict(zip(volume.categories, volume.series[1].points, strict=True))
+    assert created["2026-03-02"].value == 3  # the days are Shanghai's
+    assert closed["2026-03-04"].value == 2
+    assert sum(point.value for point in volume.series[0].points) == 3
     assert board.kpi("csat").value == 4.0
     assert board.kpi("nps").value is None
     assert board.kpi("breach_rate").value == 0.0
+
+
+def test_a_group_with_no_answer_yet_has_no_times_but_counts_in_the_volume(
+    desk,
+    make_ticket,  # noqa: F811
+    supervisor,
+):
+    make_ticket(priority=Ticket.Priority.IMPORTANT)  # created Monday, not answered
+    board = board_for(supervisor)
+    assert board.kpi("created").value == 4
+    assert board.chart("response").categories == ["紧急", "一般"]
+    assert board.chart("resolution").categories == ["紧急", "一般"]
+    assert board.chart("breaches").categories == ["紧急", "重要", "一般"]
+    assert board.kpi("median_response").value == 3.0  # the three answered ones
 
 
 def test_the_backlog_shows_open_tickets_by_age(desk, supervisor):

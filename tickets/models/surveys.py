@@ -171,6 +171,13 @@ class Survey(models.Model):
                 condition=Q(sent_at__isnull=True),
             ),
             models.Index(fields=["kind", "answered_at"], name="survey_kind_answered"),
+            # Dashboards: the answers of a period, of both kinds (the index above leads with
+            # the kind, so a period alone read the whole table).
+            models.Index(
+                fields=["answered_at"],
+                name="survey_answered",
+                condition=Q(answered_at__isnull=False),
+            ),
         ]
         constraints = [
             models.CheckConstraint(

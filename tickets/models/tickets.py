@@ -236,10 +236,37 @@ class Ticket(models.Model):
             models.Index(fields=["queue", "status"], name="ticket_queue_status"),
             models.Index(fields=["department", "status"], name="ticket_department_status"),
             models.Index(fields=["customer", "created_at"], name="ticket_customer_created"),
-            # Dashboards: the tickets created, or closed, in a period.
-            models.Index(fields=["created_at"], name="ticket_created"),
+            # Dashboards: the tickets created, or closed, in a period, and the open ones by age.
+            # Each covers what its figures read (the breakdowns, the times, the breaches, and
+            # the visibility rule's assignee, queue, department and id), so that Postgres
+            # answers from the index alone instead of fetching a table row per ticket.
             models.Index(
-                fields=["closed_at"], name="ticket_closed", condition=Q(closed_at__isnull=False)
+                fields=["created_at"],
+                include=[
+                    "priority",
+                    "category",
+                    "department",
+                    "assignee",
+                    "queue",
+                    "id",
+                    "response_minutes",
+                    "resolution_minutes",
+                    "response_breached_at",
+                    "resolution_breached_at",
+                ],
+                name="ticket_created",
+            ),
+            models.Index(
+                fields=["closed_at"],
+                include=["department", "assignee", "queue", "id"],
+                name="ticket_closed",
+                condition=Q(closed_at__isnull=False),
+            ),
+            models.Index(
+                fields=["created_at"],
+                include=["priority", "department", "assignee", "queue", "id"],
+                name="ticket_open_created",
+                condition=Q(status__in=OPEN_STATUSES),
             ),
             # The queue's search by number (number__iexact compiles to UPPER); subject and
             # contact name have trigram and character indexes on Postgres (migrations 0004 and
