@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from django.db.models import Q, QuerySet
-from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone, translation
 
 from crm.accounts.models import Team, User
 from crm.accounts.roles import Level
+from crm.core.links import route_url
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -125,15 +125,7 @@ class Scope:
 
     def drill(self, dataset: str, **point: Any) -> str:
         """The list of the records behind a point of a chart."""
-        path = _records_path(dataset, get_script_prefix(), get_urlconf())
-        return f"{path}?{self.query(**point)}"
-
-
-@functools.lru_cache(maxsize=64)
-def _records_path(dataset: str, prefix: str, urlconf: str | None) -> str:
-    """``reverse()`` once a dataset, not once a point (the prefix and URLconf key the memo, as
-    they make its result)."""
-    return reverse("analytics:records", args=[dataset], urlconf=urlconf)
+        return f"{route_url('analytics:records', dataset)}?{self.query(**point)}"
 
 
 def month_key(day: datetime.date | datetime.datetime) -> str:

@@ -5,11 +5,11 @@ without it and fetches all counts in one request afterwards, so no page pays for
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from crm.accounts.models import User
+from crm.core.links import route_url
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class NavItem:
 
     @property
     def url(self) -> str:
-        return reverse(self.url_name)
+        return route_url(self.url_name)
 
 
 _items: dict[str, NavItem] = {}

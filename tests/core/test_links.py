@@ -3,7 +3,7 @@
 import pytest
 from django.urls import NoReverseMatch, reverse, set_script_prefix
 
-from crm.core.links import record_url
+from crm.core.links import record_url, route_url
 
 
 @pytest.mark.parametrize(
@@ -30,3 +30,13 @@ def test_a_record_link_follows_the_script_prefix():
 def test_a_route_without_a_key_is_refused():
     with pytest.raises(NoReverseMatch):
         record_url("customers:list", 1)
+
+
+def test_a_route_link_is_what_reverse_gives_under_any_prefix():
+    assert route_url("customers:list") == reverse("customers:list")
+    assert route_url("analytics:records", "leads") == reverse("analytics:records", args=["leads"])
+    try:
+        set_script_prefix("/crm/")
+        assert route_url("customers:list") == "/crm/customers/"
+    finally:
+        set_script_prefix("/")
