@@ -225,22 +225,9 @@ def heads_above() -> Callable[[User | None], User | None]:
 
 
 def _claim(tasks: list[FollowUpTask], column: str, now: datetime.datetime) -> list[FollowUpTask]:
-    """The tasks still pending with ``column`` unset, locked in primary-key order and claimed
-    with one update. A second worker waits on the locks (in the same order: no deadlock), then
-    finds the rows claimed."""
-    locked = set(
-        FollowUpTask.objects.filter(
-            pk__in=[task.pk for task in tasks],
-            status=FollowUpTask.Status.PENDING,
-            **{f"{column}__isnull": True},
-        )
-        .select_for_update()
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-    if not locked:
-        return []
-    FollowUpTask.objects.filter(pk__in=locked).update(**{column: now})
+    """The tasks still pending with ``column`` unset, claimed (``sweeps.claim``)."""
+    pending = FollowUpTask.objects.filter(status=FollowUpTask.Status.PENDING)
+    locked = sweeps.claim(pending, [task.pk for task in tasks], column, now)
     # The page's objects stay as read: a chunk that fails is retried task by task from them.
     return [task for task in tasks if task.pk in locked]
 

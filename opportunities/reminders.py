@@ -7,8 +7,9 @@
 - Contract expiry: orders' contract end dates feed followups' contract-expiry reminder.
 - Tiers: won-order amounts are the customers' value figures, signing dates their cooperation.
 
-Each claim is a conditional UPDATE in the target's own transaction with its notification, so a
-second run, or a second worker, sends nothing twice, and a failure leaves it for the next run.
+Each sweep claims its due items in chunks (``crm.core.sweeps``): the chunk's rows locked and
+stamped in one update, in the transaction of its notifications, so a second run, or a second
+worker, sends nothing twice, and a failure leaves the items for the next run.
 """
 
 from __future__ import annotations
@@ -16,54 +17,54 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterator
 from decimal import Decimal
+from functools import partial
 
-from django.db import transaction
-from django.db.models import F, Max, Sum
+from django.db.models import F, Max, Q, Sum
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from crm.notifications.services import notify
+from crm.core import sweeps
+from crm.notifications.services import Message, notify_many
 from customers import tiers
 from followups.reminders import register_contract_source
 from opportunities.models import Instalment, Order, Stage, StageVisit
 
-BATCH = 500
-
 
 def remind_stale_opportunities(*, now: datetime.datetime) -> int:
-    """Owners of open opportunities untouched for their stage's threshold; once per stay."""
-    candidates = (
-        StageVisit.objects.filter(
-            left_at__isnull=True,
-            stale_reminded_at__isnull=True,
-            stage__kind=Stage.Kind.OPEN,
-            stage__stale_after_days__isnull=False,
-        )
+    """Owners of open opportunities untouched for their stage's threshold; once per stay. Each
+    stage's threshold is a condition of the query, so only the stays due are read (the partial
+    index of current, unreminded stays)."""
+    due = Q()
+    for stage in Stage.objects.filter(kind=Stage.Kind.OPEN, stale_after_days__isnull=False):
+        since = now - datetime.timedelta(days=stage.stale_after_days)
+        due |= Q(stage=stage, last_touch__lte=since)
+    if not due:
+        return 0
+    visits = (
+        StageVisit.objects.filter(left_at__isnull=True, stale_reminded_at__isnull=True)
         .annotate(last_touch=Greatest(F("entered_at"), F("opportunity__touched_at")))
+        .filter(due)
         .select_related("stage", "opportunity__owner", "opportunity__customer")
         .order_by("pk")
     )
-    sent = 0
-    for visit in candidates.iterator(chunk_size=BATCH):
-        threshold = datetime.timedelta(days=visit.stage.stale_after_days)
-        if visit.last_touch > now - threshold:
-            continue
-        with transaction.atomic():
-            claimed = StageVisit.objects.filter(
-                pk=visit.pk, left_at__isnull=True, stale_reminded_at__isnull=True
-            ).update(stale_reminded_at=now)
-            if not claimed:
-                continue
-            opportunity = visit.opportunity
-            notify(
-                [opportunity.owner],
-                "opportunity_stale",
-                opportunity,
-                url=opportunity.get_absolute_url(),
-                context={"visit": visit, "days": (now - visit.last_touch).days},
-            )
-            sent += 1
-    return sent
+    return sweeps.in_chunks(list(visits), partial(_remind_stale, now=now))
+
+
+def _remind_stale(visits: list[StageVisit], *, now: datetime.datetime) -> int:
+    current = StageVisit.objects.filter(left_at__isnull=True)
+    claimed = sweeps.claim(current, [visit.pk for visit in visits], "stale_reminded_at", now)
+    notify_many(
+        Message(
+            recipients=[visit.opportunity.owner],
+            verb="opportunity_stale",
+            target=visit.opportunity,
+            url=visit.opportunity.get_absolute_url(),
+            context={"visit": visit, "days": (now - visit.last_touch).days},
+        )
+        for visit in visits
+        if visit.pk in claimed
+    )
+    return len(claimed)
 
 
 def remind_overdue_instalments(*, now: datetime.datetime) -> int:
@@ -77,27 +78,27 @@ def remind_overdue_instalments(*, now: datetime.datetime) -> int:
         .select_related("order__owner", "order__customer")
         .order_by("pk")
     )
-    sent = 0
-    for instalment in due.iterator(chunk_size=BATCH):
-        with transaction.atomic():
-            claimed = Instalment.objects.filter(
-                pk=instalment.pk, paid_at__isnull=True, overdue_notified_at__isnull=True
-            ).update(overdue_notified_at=now)
-            if not claimed:
-                continue
-            order = instalment.order
-            notify(
-                [order.owner],
-                "order_overdue",
-                order,
-                url=order.get_absolute_url(),
-                context={
-                    "instalment": instalment,
-                    "owed": f"{instalment.amount - instalment.collected:,.2f}",
-                },
-            )
-            sent += 1
-    return sent
+    return sweeps.in_chunks(list(due), partial(_remind_overdue, now=now))
+
+
+def _remind_overdue(instalments: list[Instalment], *, now: datetime.datetime) -> int:
+    unpaid = Instalment.objects.filter(paid_at__isnull=True)
+    claimed = sweeps.claim(unpaid, [item.pk for item in instalments], "overdue_notified_at", now)
+    notify_many(
+        Message(
+            recipients=[instalment.order.owner],
+            verb="order_overdue",
+            target=instalment.order,
+            url=instalment.order.get_absolute_url(),
+            context={
+                "instalment": instalment,
+                "owed": f"{instalment.amount - instalment.collected:,.2f}",
+            },
+        )
+        for instalment in instalments
+        if instalment.pk in claimed
+    )
+    return len(claimed)
 
 
 @register_contract_source

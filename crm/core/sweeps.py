@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
 
 from django.conf import settings
-from django.db import transaction
+from django.db import models, transaction
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +51,23 @@ def in_chunks(items: Sequence[T], handle: Callable[[list[T]], int]) -> int:
                 except Exception:  # logged; the item stays unclaimed for the next run
                     logger.exception("Sweep %s failed for %r", _name(handle), item)
     return done
+
+
+def claim(
+    queryset: models.QuerySet[models.Model], pks: Sequence[int], column: str, now: object
+) -> set[int]:
+    """Of the rows ``pks`` that ``queryset`` still holds with ``column`` unset, the keys: locked
+    in primary-key order and stamped with ``now`` in one update. A second worker waits on the
+    locks (in the same order: no deadlock), then finds the rows claimed."""
+    locked = set(
+        queryset.filter(pk__in=pks, **{f"{column}__isnull": True})
+        .select_for_update()
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if locked:
+        queryset.model._default_manager.filter(pk__in=locked).update(**{column: now})
+    return locked
 
 
 def _name(handle: Callable[..., object]) -> str:
