@@ -6,6 +6,7 @@ from django import forms
 from django.utils import translation
 
 from crm.accounts.models import Team
+from crm.core import choices
 from crm.core.choices import use_cached_choices
 from customers.models import Customer, SourceChannel
 
@@ -26,6 +27,25 @@ def test_a_warm_form_renders_its_dropdowns_without_a_query(django_assert_num_que
     with django_assert_num_queries(0):
         html = str(use_cached_choices(PickForm()))
     assert "展会" in html
+
+
+class Spy:
+    """The cache, with the names of the methods called on it."""
+
+    def __init__(self, real):
+        self.real, self.calls = real, []
+
+    def __getattr__(self, name):
+        self.calls.append(name)
+        return getattr(self.real, name)
+
+
+def test_a_warm_form_reads_the_cache_once(monkeypatch):
+    use_cached_choices(PickForm())
+    spy = Spy(choices.cache)
+    monkeypatch.setattr(choices, "cache", spy)
+    use_cached_choices(PickForm())
+    assert spy.calls == ["get_many"]  # the version and both fields' entries, in one round trip
 
 
 def test_a_new_entry_shows_on_the_next_render():
