@@ -127,7 +127,10 @@ class Command(BaseCommand):
     def _vacuum(self) -> None:
         """Cleans the tables an earlier run's rolled-back jobs left dead rows in (a reopening
         of 200,000 tickets leaves as many), so that the pages meet the data set as generated.
-        Where autovacuum runs, it has usually done this already."""
+        Their indexes are rebuilt too: vacuum frees the dead entries but keeps the pages, and
+        the reopening left the partial indexes of open tickets fifteen times their size, so
+        that Postgres chose a smaller index it had to read the table behind (the ticket queue's
+        counts, 7 -> 23 ms). Where autovacuum runs, it has usually done the vacuuming already."""
         if connection.in_atomic_block:  # VACUUM cannot run in a transaction (tests)
             return
         with connection.cursor() as cursor:
@@ -138,8 +141,9 @@ class Command(BaseCommand):
             tables = [row[0] for row in cursor.fetchall()]
             for table in tables:
                 cursor.execute(f"VACUUM (ANALYZE) {connection.ops.quote_name(table)}")
+                cursor.execute(f"REINDEX TABLE {connection.ops.quote_name(table)}")
         if tables:
-            self.stdout.write(f"Vacuumed {', '.join(sorted(tables))}")
+            self.stdout.write(f"Vacuumed and reindexed {', '.join(sorted(tables))}")
 
     def _count_customers(self) -> int:
         with connection.cursor() as cursor:
