@@ -11,7 +11,6 @@ import datetime
 from django.db import connection
 from django.urls import reverse
 
-from crm.accounts.models import User
 from crm.accounts.roles import Role
 from crm.core import scale
 from crm.notifications.models import Notification
@@ -79,14 +78,13 @@ def _clear_notifications() -> None:
 def seed_notifications(context: scale.ScaleContext) -> None:
     rng = context.random
     now = context.now
-    by_role: dict[str, list[int]] = context.shared.get("users_by_role") or _users_by_role()
+    by_role: dict[str, list[int]] = context.shared["users_by_role"]
     day = datetime.timedelta(days=1)
     rows: list[tuple[object, ...]] = []
     for role, per_day in PER_DAY.items():
         messages = MESSAGES[role]
         for user in by_role.get(role.value, []):
-            count = round(per_day * DAYS * context.customers / scale.BASE_CUSTOMERS) or 1
-            for _index in range(count):
+            for _index in range(context.scaled(per_day * DAYS)):
                 created = now - day * DAYS * rng.random() ** 1.5  # more of them lately
                 verb, title, body = rng.choice(messages)
                 url = LINKS[verb.split("_")[0]]
@@ -103,15 +101,6 @@ def seed_notifications(context: scale.ScaleContext) -> None:
     scale.analyze(Notification)
     unread = sum(1 for row in rows if row[6] is None)
     context.log(f"{len(rows)} notifications, {unread} unread")
-
-
-def _users_by_role() -> dict[str, list[int]]:
-    by_role: dict[str, list[int]] = {}
-    generated = User.objects.filter(username__startswith=scale.USERNAME_PREFIX)
-    for pk, role in generated.values_list("pk", "groups__name"):
-        if role:
-            by_role.setdefault(role, []).append(pk)
-    return by_role
 
 
 scale.page(
