@@ -160,7 +160,7 @@ def seed_followups() -> None:
                         due_at=due_at,
                         method=plan.method,
                         content=plan.content_points,
-                        remind_at=due_at - datetime.timedelta(minutes=plan.reminder_minutes),
+                        remind_at=plan.remind_at(due_at),
                         created_at=plan.created_at,
                     ),
                 )

@@ -145,6 +145,10 @@ class FollowUpPlan(models.Model):
         }.get(self.Cadence(self.cadence), self.interval_days)
         return datetime.timedelta(days=days) if days else None
 
+    def remind_at(self, due: datetime.datetime) -> datetime.datetime:
+        """When the owner is reminded of the plan's task due at ``due``."""
+        return due - datetime.timedelta(minutes=self.reminder_minutes)
+
 
 class FollowUpTaskQuerySet(VisibleQuerySet["FollowUpTask"]):
     def pending(self) -> FollowUpTaskQuerySet:

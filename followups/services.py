@@ -169,9 +169,9 @@ def _plan_realign(
     if not missing:
         return [], len(revived)
     fields = _plan_task_fields(plan)
-    reminder = datetime.timedelta(minutes=plan.reminder_minutes)
     tasks = [
-        FollowUpTask(plan=plan, due_at=due, remind_at=due - reminder, **fields) for due in missing
+        FollowUpTask(plan=plan, due_at=due, remind_at=plan.remind_at(due), **fields)
+        for due in missing
     ]
     return tasks, len(revived)
 
@@ -385,10 +385,8 @@ def _schedule_next(plan: FollowUpPlan, after: datetime.datetime) -> FollowUpTask
     nearby = plan.tasks.pending().filter(due_at__gt=after, due_at__lte=due + step)
     if nearby.exists():
         return None
-    remind_at = due - datetime.timedelta(minutes=plan.reminder_minutes)
-    task, _created = FollowUpTask.objects.get_or_create(
-        plan=plan, due_at=due, defaults={**_plan_task_fields(plan), "remind_at": remind_at}
-    )
+    defaults = {**_plan_task_fields(plan), "remind_at": plan.remind_at(due)}
+    task, _created = FollowUpTask.objects.get_or_create(plan=plan, due_at=due, defaults=defaults)
     if task.status != FollowUpTask.Status.PENDING:
         return None
     return task
