@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import datetime
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import partial
 
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -41,22 +41,35 @@ def _due_field(deadline: str) -> str:
     return "first_response_due" if deadline == RESPONSE else "resolution_due"
 
 
-def _candidates(
+def _due_pages(
     deadline: str,
     column: str,
     until: datetime.datetime,
     after: datetime.datetime | None = None,
-) -> list[int]:
+) -> Iterator[list[int]]:
     """Unclaimed running tickets whose deadline falls by ``until`` (and, for warnings, after
     ``after``: a deadline already passed is the breach's, and left in it would fill every
-    batch and starve the warnings behind it)."""
+    page and starve the warnings behind it), in keyset pages of ``BATCH`` in due order: each
+    page one bounded query, and one run works through the whole backlog. Tickets a page leaves
+    unclaimed (a warning not yet within its own policy's threshold, a failed chunk) are behind
+    the key, so no page reads them again."""
     due = _due_field(deadline)
     running = Ticket.objects.running().filter(**{f"{column}__isnull": True, f"{due}__lte": until})
     if after is not None:
         running = running.filter(**{f"{due}__gt": after})
     if deadline == RESPONSE:
         running = running.filter(first_responded_at__isnull=True)
-    return list(running.order_by(due).values_list("pk", flat=True)[:BATCH])
+    page = running
+    while True:
+        rows = list(page.order_by(due, "pk").values_list(due, "pk")[:BATCH])
+        if rows:
+            yield [pk for _due, pk in rows]
+        if len(rows) < BATCH:
+            return
+        last_due, last_pk = rows[-1]
+        page = running.filter(
+            Q(**{f"{due}__gt": last_due}) | Q(**{due: last_due, "pk__gt": last_pk})
+        )
 
 
 def _locked(ids: list[int], deadline: str, column: str) -> list[Ticket]:
@@ -134,11 +147,9 @@ def warn_before_breach(now: datetime.datetime) -> int:
         (RESPONSE, "response_warned_at"),
         (RESOLUTION, "resolution_warned_at"),
     ):
-        candidates = _candidates(deadline, column, horizon, after=now)
-        sent += sweeps.in_chunks(
-            candidates,
-            partial(_warn, deadline=deadline, column=column, now=now, policies=policies),
-        )
+        warn = partial(_warn, deadline=deadline, column=column, now=now, policies=policies)
+        for page in _due_pages(deadline, column, horizon, after=now):
+            sent += sweeps.in_chunks(page, warn)
     return sent
 
 
@@ -183,10 +194,9 @@ def escalate_breaches(now: datetime.datetime) -> int:
         (RESPONSE, "response_breached_at"),
         (RESOLUTION, "resolution_breached_at"),
     ):
-        candidates = _candidates(deadline, column, now)
-        sent += sweeps.in_chunks(
-            candidates, partial(_escalate, deadline=deadline, column=column, now=now)
-        )
+        escalate = partial(_escalate, deadline=deadline, column=column, now=now)
+        for page in _due_pages(deadline, column, now):
+            sent += sweeps.in_chunks(page, escalate)
     return sent
 
 

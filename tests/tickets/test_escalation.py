@@ -40,13 +40,14 @@ def test_a_breach_reaches_the_department_head_once_and_emits_the_event(
     assert ticket.events.filter(kind=TicketEvent.Kind.SLA_BREACH).count() == 1
 
 
-def test_breached_tickets_never_warned_do_not_starve_the_warnings(
+def test_a_run_works_through_every_page_and_past_deadlines_do_not_starve_the_warnings(
     monday, make_ticket, agent, monkeypatch
 ):
     monkeypatch.setattr(escalation, "BATCH", 2)
     late = [make_ticket(priority=Ticket.Priority.URGENT) for _ in range(3)]
     monday.move_to(late[0].first_response_due + datetime.timedelta(minutes=1))
-    assert escalation.escalate_breaches(now()) == 2  # a batch: the third breach waits
+    assert escalation.escalate_breaches(now()) == 3  # two pages of two in one run
+    assert escalation.escalate_breaches(now()) == 0
     near = make_ticket(priority=Ticket.Priority.URGENT)
     monday.move_to(near.first_response_due - datetime.timedelta(minutes=20))
 
