@@ -197,6 +197,11 @@ def test_bench_measures_every_page_and_job(tmp_path):
     # The case: 200,000 open tickets per 100,000 customers, the sweep finding its few.
     assert jobs["SLA sweep, 200k open tickets"]["setup_result"] == 400
     assert "opportunities: stale in stage" in jobs
+    # The case for reminders: a thousand overdue per 100,000 customers, all sent at once.
+    overdue = jobs["reminders: overdue tasks, 1,000 due"]
+    assert overdue["setup_result"] == 2
+    assert overdue["result"] == 2
+    assert overdue["second_run_result"] == 0
     # Everything the jobs wrote was rolled back.
     assert Customer.objects.count() == 200
     assert Ticket.objects.filter(status__in=Ticket.RUNNING).count() < 400
