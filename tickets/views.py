@@ -9,11 +9,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -55,7 +57,7 @@ SORTS = {
     "old": ("created_at", "id"),
 }
 CLOSED_SORTS = {"due": ("resolution_due", "id"), "-due": ("-resolution_due", "-id")}
-PAGE_ROWS = 100
+PAGE_SIZE = 50
 # What a queue row shows: a hundred rows of whole tickets, customers and users would be read,
 # converted and decrypted (the contact's phone) for nothing.
 QUEUE_COLUMNS = (
@@ -76,6 +78,18 @@ QUEUE_COLUMNS = (
 )
 CLOSED_COUNTED = 1_000  # "999+" closed tickets
 SEARCH_ROWS = 10
+
+
+class CountedPaginator(Paginator):
+    """A paginator told its count, which the page has already taken (the queue's tabs)."""
+
+    def __init__(self, object_list: Any, per_page: int, count: int) -> None:
+        super().__init__(object_list, per_page)
+        self.known_count = count
+
+    @cached_property
+    def count(self) -> int:
+        return self.known_count
 
 
 def is_service_staff(user: User) -> bool:
@@ -164,15 +178,25 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
     # Closed tickets' clocks have stopped: "SLA due" is their resolution deadline, so that the
     # closed tab reads the (status, resolution_due) index instead of sorting every closed ticket.
     order = CLOSED_SORTS.get(sort, SORTS[sort]) if tab == "closed" else SORTS[sort]
-    rows = list(
+    rows = (
         tickets.with_next_due()
         .select_related("category__parent", "customer", "assignee")
         .only(*QUEUE_COLUMNS)
-        .order_by(*order)[:PAGE_ROWS]
+        .order_by(*order)
     )
+    # The tab's count is the number of pages': counted above, not again (the closed tab pages
+    # through the newest thousand it counted; older ones are found by search).
+    paginator = (
+        Paginator(rows, PAGE_SIZE)
+        if search
+        else CountedPaginator(rows, PAGE_SIZE, closed if tab == "closed" else counts[tab])
+    )
+    page = paginator.get_page(request.GET.get("page"))
     supervisor = services.is_supervisor(user)
     context = {
-        "tickets": rows,
+        "tickets": page.object_list,
+        "page_obj": page,
+        "closed_counted": CLOSED_COUNTED,
         "tab": tab,
         "queues": [(key, label, counts[key]) for key, label in QUEUES.items()],
         "sort": sort,

@@ -5,6 +5,7 @@ import datetime
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from customers.models import Contact, CustomerCategory
 from customers.services import customer_create
@@ -64,23 +65,56 @@ def make_many(make_ticket, count):
         make_ticket(description=f"问题{index}", priority="urgent" if index % 2 else "normal")
 
 
+def fill_every_tab(make_ticket, supervisor):
+    """New urgent tickets are near their deadline ("soon"); one of each other tab besides."""
+    mine, unassigned, closed, breached = (make_ticket(priority="urgent") for _ in range(4))
+    Ticket.objects.filter(pk=mine.pk).update(assignee=supervisor)
+    Ticket.objects.filter(pk=unassigned.pk).update(assignee=None)
+    Ticket.objects.filter(pk=closed.pk).update(
+        status=Ticket.Status.CLOSED, closed_at=timezone.now()
+    )
+    Ticket.objects.filter(pk=breached.pk).update(
+        first_response_due=timezone.now() - datetime.timedelta(minutes=5)
+    )
+
+
 @pytest.mark.parametrize("tab", ["mine", "queue", "unassigned", "soon", "breached", "closed"])
 def test_queue_pages_issue_a_fixed_number_of_queries(
     client_for, supervisor, agent, monday, make_ticket, django_assert_num_queries, tab
 ):
     client = client_for(supervisor)
     url = reverse("tickets:list") + f"?queue={tab}"
-    make_many(make_ticket, 2)
+    fill_every_tab(make_ticket, supervisor)
     client.get(url)
     # session, user, groups (roles), team tree (visibility), widest warning threshold, open
-    # tabs' counts, closed count (up to 1,000), rows, unread notifications badge, service
-    # staff for bulk assignment
+    # tabs' counts, closed count (up to 1,000), rows (the tab's count is the pages'),
+    # unread notifications badge, service staff for bulk assignment
     with django_assert_num_queries(10):
         client.get(url)
+    fill_every_tab(make_ticket, supervisor)
     make_many(make_ticket, 8)
     with django_assert_num_queries(10):
-        response = client.get(url)
+        response = client.get(url + "&page=2")
     assert response.status_code == 200
+
+
+def test_the_queue_pages_through_a_tab_by_its_count(
+    client_for, supervisor, make_ticket, monday, monkeypatch
+):
+    from tickets import views
+
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    make_many(make_ticket, 5)
+    client = client_for(supervisor)
+    shown = []
+    for page in (1, 2, 3):
+        html = client.get(reverse("tickets:list"), {"queue": "queue", "page": page}).text
+        assert f"第 {page} / 3 页" in html
+        shown += [n for n in Ticket.objects.values_list("number", flat=True) if n in html]
+    assert sorted(shown) == sorted(Ticket.objects.values_list("number", flat=True))
+    # Past the last page, the last page; a search pages by its own count.
+    assert "第 3 / 3 页" in client.get(reverse("tickets:list"), {"page": 9}).text
+    assert "/ 3 页" not in client.get(reverse("tickets:list"), {"q": "问题1"}).text
 
 
 def test_the_closed_count_stops_at_a_thousand(
@@ -94,6 +128,11 @@ def test_the_closed_count_stops_at_a_thousand(
     for shown in ("1", "2", "2+"):
         Ticket.objects.filter(pk=make_ticket().pk).update(status=Ticket.Status.CLOSED)
         assert f"{badge}{shown}<" in client.get(reverse("tickets:list")).content.decode()
+    # The tab pages through the three it counted, and says where the rest are.
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    url = reverse("tickets:list") + "?queue=closed"
+    assert 'data-testid="closed-cap"' not in client.get(url).text
+    assert "找到更早的" in client.get(url + "&page=2").text
 
 
 def test_the_htmx_refresh_renders_the_queue_alone(client_for, agent, ticket):
