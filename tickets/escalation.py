@@ -33,6 +33,22 @@ from tickets.services import event_data, sla_policy_for
 logger = logging.getLogger(__name__)
 
 BATCH = 500
+# What the sweep reads of a ticket: its deadlines and what the messages, the policy look-up and
+# the event's data name. Not the whole row: the contact's phone, decrypted for nothing.
+LOCKED_COLUMNS = (
+    "number",
+    "subject",
+    "status",
+    "priority",
+    "channel",
+    "category",
+    "queue",
+    "assignee",
+    "department__head",
+    "first_response_due",
+    "resolution_due",
+    "first_responded_at",
+)
 RESPONSE = "response"
 RESOLUTION = "resolution"
 
@@ -83,6 +99,7 @@ def _locked(ids: list[int], deadline: str, column: str) -> list[Ticket]:
     return list(
         unclaimed.select_for_update(of=("self",))
         .select_related("assignee", "department__head", "category")
+        .only(*LOCKED_COLUMNS)
         .order_by(due, "pk")
     )
 
