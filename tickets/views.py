@@ -15,7 +15,6 @@ from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -24,6 +23,7 @@ from crm.accounts.models import Leave, User
 from crm.accounts.roles import Level, Role
 from crm.core.choices import use_cached_choices
 from crm.core.models import Attachment
+from crm.core.paging import CountedPaginator
 from crm.core.search import icontains
 from crm.core.visibility import InSubquery, get_changeable_or_404, get_visible_or_404
 from customers import services as customer_services
@@ -78,18 +78,6 @@ QUEUE_COLUMNS = (
 )
 CLOSED_COUNTED = 1_000  # "999+" closed tickets
 SEARCH_ROWS = 10
-
-
-class CountedPaginator(Paginator):
-    """A paginator told its count, which the page has already taken (the queue's tabs)."""
-
-    def __init__(self, object_list: Any, per_page: int, count: int) -> None:
-        super().__init__(object_list, per_page)
-        self.known_count = count
-
-    @cached_property
-    def count(self) -> int:
-        return self.known_count
 
 
 def is_service_staff(user: User) -> bool:

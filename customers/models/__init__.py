@@ -1,5 +1,6 @@
 """The customer archive's models, split by resource."""
 
+from customers.models.counts import OwnerCount
 from customers.models.customers import Contact, Customer, CustomerQuerySet, CustomerTag, RevealLog
 from customers.models.dictionaries import (
     CustomerCategory,
@@ -42,6 +43,7 @@ __all__ = [
     "Industry",
     "LeadInquiry",
     "LeadSource",
+    "OwnerCount",
     "RevealLog",
     "SavedView",
     "SourceChannel",

@@ -15,6 +15,7 @@ from crm.approvals.models import ApprovalRequest
 from crm.core.attachments import attachment_add
 from crm.core.choices import cached_rows
 from crm.core.models import Attachment
+from crm.core.paging import CountedPaginator
 from crm.core.visibility import get_changeable_or_404, get_visible_or_404
 from customers import services
 from customers.filters import CustomerFilter
@@ -50,10 +51,22 @@ def _list_queryset(request: HttpRequest) -> CustomerFilter:
     return CustomerFilter(request.GET, queryset=customers, user=request.user)
 
 
+def _unfiltered(request: HttpRequest, customer_filter: CustomerFilter) -> bool:
+    """No filter nor search narrows the list (an order or a page number does not)."""
+    narrowing = (value for name, value in request.GET.items() if name not in {"page", "ordering"})
+    return not any(narrowing) and customer_filter.form.is_valid()
+
+
 @login_required
 def customer_list(request: HttpRequest) -> HttpResponse:
     customer_filter = _list_queryset(request)
-    page = Paginator(customer_filter.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    if _unfiltered(request, customer_filter):
+        # Everything the user may see: counted from the owners' counts, not row by row.
+        count = Customer.objects.count_visible_to(request.user)
+        paginator: Paginator = CountedPaginator(customer_filter.qs, PAGE_SIZE, count)
+    else:
+        paginator = Paginator(customer_filter.qs, PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
     context = {
         "filter": customer_filter,
         "page_obj": page,
