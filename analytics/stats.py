@@ -13,12 +13,10 @@ from django.db import connection
 from django.db.models import (
     Aggregate,
     Case,
-    Count,
     F,
     FloatField,
     Func,
     IntegerField,
-    Q,
     QuerySet,
     Value,
     When,
@@ -37,15 +35,6 @@ class Percentile(Aggregate):
 
     def __init__(self, expression: Any, fraction: float, **extra: Any) -> None:
         super().__init__(expression, fraction=float(fraction), **extra)
-
-
-def count_where(condition: Q) -> Count:
-    """The rows meeting ``condition``: ``COUNT(1) FILTER (WHERE …)``.
-
-    Django's ``Count("*")`` takes no filter, and ``Count("pk")`` reads the id of each row, which
-    keeps Postgres from answering from a covering index that does not hold it.
-    """
-    return Count(Value(1), filter=condition)
 
 
 def percentiles(

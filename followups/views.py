@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,6 +22,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from crm.core.aggregates import count_where
 from crm.core.visibility import get_changeable_or_404, get_visible_or_404
 from customers.models import Customer
 from followups import services
@@ -131,7 +132,8 @@ def team(request: HttpRequest) -> HttpResponse:
         "tab": "team",
         "can_see_team": True,
         "reps": scoped.values("owner", "owner__username", "owner__first_name", "owner__last_name")
-        .annotate(total=Count("id"), overdue=Count("id", filter=Q(due_at__lt=now)))
+        # Counted from the (owner, status, due) index alone: Count("id") read every task.
+        .annotate(total=count_where(), overdue=count_where(Q(due_at__lt=now)))
         .order_by("-overdue", "owner__username"),
         "tasks": scoped.filter(due_at__lt=end_of_today + datetime.timedelta(days=7))
         .select_related("customer", "owner")

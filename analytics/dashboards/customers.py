@@ -20,8 +20,9 @@ from analytics.dashboards import SALES_ROLES, Dashboard, label, names, register
 from analytics.dashboards.sales import customers, is_whole_company
 from analytics.datasets import Column, Dataset, by_id, choice, within
 from analytics.scope import Scope, month_key
-from analytics.stats import count_where, month_buckets, rate
+from analytics.stats import month_buckets, rate
 from crm.accounts.models import User
+from crm.core.aggregates import count_where
 from customers.models import Customer, Tier
 from followups.models import FollowUpMethod, FollowUpRecord, FollowUpTask
 

@@ -29,9 +29,10 @@ from analytics.dashboards import SALES_ROLES, Dashboard, label, names, register
 from analytics.datasets import Column, Dataset, by_id, choice, within
 from analytics.models import ChannelSpend
 from analytics.scope import Scope, month_key
-from analytics.stats import AFTER, BEFORE, count_where, month_buckets, rate
+from analytics.stats import AFTER, BEFORE, month_buckets, rate
 from crm.accounts.models import Region, Team, User
 from crm.accounts.roles import Level
+from crm.core.aggregates import count_where
 from crm.core.templatetags.crm import cny
 from customers.models import Customer, Industry, LeadInquiry, SourceChannel
 from opportunities.models import (

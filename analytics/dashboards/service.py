@@ -19,8 +19,9 @@ from analytics.charts import Board, Chart, Kpi, Point, Series
 from analytics.dashboards import SERVICE_ROLES, Dashboard, label, names, register
 from analytics.datasets import Column, Dataset, by_id, choice, within
 from analytics.scope import Scope, month_key
-from analytics.stats import count_where, day_buckets, hours, month_buckets, percentiles, rate
+from analytics.stats import day_buckets, hours, month_buckets, percentiles, rate
 from crm.accounts.models import Team, User
+from crm.core.aggregates import count_where
 from tickets.models import Priority, Survey, Ticket, TicketCategory
 
 DIMENSIONS = [
