@@ -21,8 +21,10 @@ from crm.core.visibility import InSubquery
 from customers.models import Contact, Customer
 from tickets.models.config import Priority, QueueAgent, ServiceQueue, TicketCategory
 
-# Ticket.OPEN, for the partial indexes (the class is not defined yet where they are declared).
+# Ticket.OPEN and Ticket.RUNNING, for the partial indexes (the class is not defined yet where
+# they are declared).
 OPEN_STATUSES = ("new", "processing", "awaiting")
+RUNNING_STATUSES = ("new", "processing")
 
 
 def new_public_token() -> str:
@@ -127,7 +129,7 @@ class Ticket(models.Model):
         Status.AWAITING: frozenset({Status.PROCESSING, Status.CLOSED}),
         Status.CLOSED: frozenset({Status.PROCESSING}),
     }
-    RUNNING = (Status.NEW, Status.PROCESSING)
+    RUNNING = (Status.NEW, Status.PROCESSING)  # = RUNNING_STATUSES
     OPEN = (Status.NEW, Status.PROCESSING, Status.AWAITING)  # = OPEN_STATUSES
 
     number = models.CharField(_("number"), max_length=20, unique=True, editable=False)
@@ -295,6 +297,24 @@ class Ticket(models.Model):
                 ],
                 name="ticket_open_counts",
                 condition=Q(status__in=OPEN_STATUSES),
+            ),
+            # The SLA sweep's candidates: running tickets whose deadline has not been announced
+            # as breached, by that deadline. A few thousand at most, however many tickets are
+            # open or long past their deadline (announced), which a read by status and due
+            # would step over (200,000 open: 10,000 pages for 900 due).
+            models.Index(
+                fields=["resolution_due", "id"],
+                name="ticket_unbreached_resolution",
+                condition=Q(status__in=RUNNING_STATUSES, resolution_breached_at__isnull=True),
+            ),
+            models.Index(
+                fields=["first_response_due", "id"],
+                name="ticket_unbreached_response",
+                condition=Q(
+                    status__in=RUNNING_STATUSES,
+                    first_responded_at__isnull=True,
+                    response_breached_at__isnull=True,
+                ),
             ),
         ]
 
