@@ -5,21 +5,25 @@ cache)."""
 
 from __future__ import annotations
 
+import datetime
 import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.db import connection
 from django.db.models import Count, QuerySet, Sum
 
+from crm.accounts.models import User
 from crm.core.choices import cached_rows
+from crm.core.links import record_url
 from opportunities.models import Opportunity, Stage
 
 # A column shows its most recently moved deals; the rest are a click away in the list. Fifty a
 # column rendered 400 cards (a quarter of a second of template work) on a pipeline of any size.
 CARDS_PER_COLUMN = 20
-# What a card shows (the board template): a narrow row, not the customer's fifty columns.
+# What a card shows (the board template): a narrow row, read as values.
 CARD_FIELDS = (
     "id",
     "name",
@@ -28,11 +32,34 @@ CARD_FIELDS = (
     "stage_id",
     "stage_entered_at",
     "customer__name",
-    "owner__username",
-    "owner__first_name",
     "owner__last_name",
+    "owner__first_name",
+    "owner__username",
 )
 CENTS = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class Card:
+    """An opportunity as its card shows it. Read as plain values, not as an opportunity with its
+    customer and owner: three model instances a card cost ~70 µs, 12 ms a board."""
+
+    pk: int
+    name: str
+    amount: Decimal
+    expected_close_date: datetime.date | None
+    stage_id: int
+    stage_entered_at: datetime.datetime
+    customer_name: str
+    owner_name: str
+
+    @classmethod
+    def from_row(cls, row: tuple[Any, ...]) -> Card:
+        *deal, customer, last_name, first_name, username = row
+        return cls(*deal, customer, User.name_from(last_name, first_name, username))
+
+    def get_absolute_url(self) -> str:
+        return record_url("opportunities:detail", self.pk)
 
 
 @dataclass
@@ -40,7 +67,7 @@ class Column:
     stage: Stage
     count: int = 0
     amount: Decimal = Decimal(0)
-    cards: list[Opportunity] = field(default_factory=list)
+    cards: list[Card] = field(default_factory=list)
 
     @property
     def weighted(self) -> Decimal:
@@ -70,18 +97,17 @@ def board_columns(opportunities: QuerySet[Opportunity]) -> list[Column]:
     # (0.5 s at 50,000 deals).
     parts = [
         opportunities.filter(stage_id=stage_id)
-        .select_related("customer", "owner")
-        .only(*CARD_FIELDS)
-        .order_by("-stage_entered_at", "-pk")[:CARDS_PER_COLUMN]
+        .order_by("-stage_entered_at", "-pk")
+        .values_list(*CARD_FIELDS)[:CARDS_PER_COLUMN]
         for stage_id in columns
     ]
     if not parts:
-        cards: Iterable[Opportunity] = []
+        rows: Iterable[tuple[Any, ...]] = []
     elif connection.features.supports_slicing_ordering_in_compound:
-        cards = parts[0].union(*parts[1:], all=True)
+        rows = parts[0].union(*parts[1:], all=True)
     else:  # SQLite takes no LIMIT inside a compound statement: a query a column there
-        cards = itertools.chain.from_iterable(parts)
-    for card in cards:
+        rows = itertools.chain.from_iterable(parts)
+    for card in map(Card.from_row, rows):
         if card.stage_id in columns:
             columns[card.stage_id].cards.append(card)
     for column in columns.values():

@@ -209,9 +209,13 @@ class User(AbstractUser):
 
     @property
     def display_name(self) -> str:
-        # Chinese names read family name first, with no space.
-        full = f"{self.last_name}{self.first_name}".strip()
-        return full or self.username
+        return self.name_from(self.last_name, self.first_name, self.username)
+
+    @staticmethod
+    def name_from(last_name: str, first_name: str, username: str) -> str:
+        """A user's name from its parts, for rows read as values. Chinese names read family
+        name first, with no space."""
+        return f"{last_name}{first_name}".strip() or username
 
     def set_phone(self, value: str) -> None:
         """Sets the encrypted phone and the columns that find it."""
