@@ -58,8 +58,8 @@ SORTS = {
 }
 CLOSED_SORTS = {"due": ("resolution_due", "id"), "-due": ("-resolution_due", "-id")}
 PAGE_SIZE = 50
-# What a queue row shows: a hundred rows of whole tickets, customers and users would be read,
-# converted and decrypted (the contact's phone) for nothing.
+# What a queue row shows: a page of whole tickets, customers and users would be read, converted
+# and decrypted (the contact's phone) for nothing.
 QUEUE_COLUMNS = (
     "number",
     "subject",
@@ -172,8 +172,8 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
         .only(*QUEUE_COLUMNS)
         .order_by(*order)
     )
-    # The tab's count is the number of pages': counted above, not again (the closed tab pages
-    # through the newest thousand it counted; older ones are found by search).
+    # The pages of a tab are those of its count, taken above, not counted again (the closed tab
+    # pages through the newest thousand it counts; older ones are found by search).
     paginator = (
         Paginator(rows, PAGE_SIZE)
         if search
