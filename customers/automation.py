@@ -26,6 +26,7 @@ from crm.accounts.models import Team, User
 from crm.accounts.services import resolve_assignee
 from crm.automation.models import Action, RoundRobinPointer
 from crm.automation.registry import ActionError, ActionType, RunContext, register
+from crm.core.inputs import as_pk
 from customers import services
 from customers.events import CUSTOMER_CHANGED
 from customers.models import Customer, DemandTag, Territory
@@ -405,8 +406,8 @@ def _related_value(field: models.Field[Any, Any], text: str) -> models.Model:
         matches = list(manager.filter(**{lookup: text})[:2])
         if len(matches) == 1:
             return matches[0]
-    if text.isdigit():
-        match = manager.filter(pk=int(text)).first()
+    if (pk := as_pk(text)) is not None:
+        match = manager.filter(pk=pk).first()
         if match is not None:
             return match
     raise ActionError(

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.accounts.models import User
 from crm.core.attachments import validate_upload
 from crm.core.dates import PlausibleDates
+from crm.core.inputs import as_pk
 from crm.core.phones import validate_phone
 from customers.models import Contact, Customer
 from tickets.models import Priority, Ticket, TicketCategory, TicketMessage
@@ -74,8 +75,8 @@ class IntakeForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        customer_id = self.data.get("customer") or self.initial.get("customer")
-        if customer_id and str(customer_id).isdigit():
+        customer_id = as_pk(self.data.get("customer") or self.initial.get("customer"))
+        if customer_id is not None:
             self.fields["contact"].queryset = Contact.objects.filter(customer_id=customer_id)
         self.fields["category"].queryset = active_categories()
 

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from crm.accounts.models import Leave, User
 from crm.accounts.roles import Level, Role
 from crm.core.choices import use_cached_choices
+from crm.core.inputs import as_pk
 from crm.core.models import Attachment
 from crm.core.paging import CountedPaginator
 from crm.core.search import icontains
@@ -258,12 +259,8 @@ def ticket_create(request: HttpRequest) -> HttpResponse:
 
 
 def _intake_context(form: IntakeForm) -> dict[str, Any]:
-    customer = form["customer"].value()
-    selected = (
-        Customer.objects.filter(pk=customer).first()
-        if customer and str(customer).isdigit()
-        else None
-    )
+    customer = as_pk(form["customer"].value())
+    selected = Customer.objects.filter(pk=customer).first() if customer is not None else None
     return {"form": form, "customer": selected}
 
 

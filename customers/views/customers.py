@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from crm.approvals.models import ApprovalRequest
 from crm.core.attachments import attachment_add
 from crm.core.choices import cached_rows
+from crm.core.inputs import as_pk
 from crm.core.models import Attachment
 from crm.core.paging import CountedPaginator
 from crm.core.visibility import get_changeable_or_404, get_visible_or_404
@@ -332,8 +333,8 @@ def customer_reveal(request: HttpRequest, pk: int) -> HttpResponse:
     contact = None
     field = request.POST.get("field", "")
     if field == "phone":
-        contact_pk = request.POST.get("contact", "")
-        if not contact_pk.isdigit():
+        contact_pk = as_pk(request.POST.get("contact"))
+        if contact_pk is None:
             raise Http404
         contact = get_object_or_404(Contact, pk=contact_pk, customer=customer)
     elif field != "address":

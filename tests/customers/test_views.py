@@ -167,6 +167,12 @@ class TestDetail:
         )
         assert "13812345678" in response.content.decode()
         assert RevealLog.objects.filter(user=alice, field="phone", contact=contact).exists()
+        for bad in ("0" * 4301, "²", "abc"):  # no contact: a 404, never a 500
+            response = signed_in(alice).post(
+                reverse("customers:reveal", args=[alices_customer.pk]),
+                {"field": "phone", "contact": bad},
+            )
+            assert response.status_code == 404
 
     def test_a_shared_colleague_sees_the_record_but_cannot_reveal(
         self, signed_in, bob, alices_customer

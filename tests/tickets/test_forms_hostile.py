@@ -204,3 +204,20 @@ def test_a_customer_that_vanished_is_explained_on_the_intake(agents_client, cate
 
     assert response.status_code == 200
     assert explained(response, saved=False)
+
+
+@pytest.mark.parametrize("key", ["0" * 4301, "9" * 30, "²", "１２"])
+def test_a_customer_key_no_record_can_have_is_refused_on_the_form(
+    agents_client, caller, category, queue, key
+):
+    """Found by the test above: 4,301 digits passed ``str.isdigit`` and broke ``int``."""
+    post = {
+        "customer": key,
+        "contact_name": "李经理",
+        "channel": "phone",
+        "category": category.pk,
+        "description": "打印机卡纸，需要上门",
+    }
+    response = agents_client.post(reverse("tickets:create"), post)
+    assert response.status_code == 200
+    assert response.context["form"].errors["customer"]
