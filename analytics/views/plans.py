@@ -19,6 +19,7 @@ from analytics import services
 from analytics.forms import ActionPlanForm, ActionPlanStatusForm, visible_teams
 from analytics.models import ActionPlan
 from crm.accounts.roles import Level
+from crm.core.inputs import as_pk
 from crm.core.visibility import ensure_may_change, get_visible_or_404
 
 PAGE_SIZE = 30
@@ -30,9 +31,8 @@ def plan_list(request: HttpRequest) -> HttpResponse:
     """The items the user sees, by team, open first; filters: team, status, mine."""
     plans = ActionPlan.objects.visible_to(request.user)
     teams = list(visible_teams(request.user)) if request.user.visibility.level != Level.OWN else []
-    team_id = request.GET.get("team", "")
-    if team_id.isdigit():
-        plans = plans.filter(team_id=int(team_id))
+    if (team_id := as_pk(request.GET.get("team"))) is not None:
+        plans = plans.filter(team_id=team_id)
     status = request.GET.get("status", "open")
     if status not in STATUS_FILTERS:
         status = "open"

@@ -190,3 +190,16 @@ def test_the_dashboard_link_is_only_ever_one_of_this_site(client_for, manager):
         reverse("analytics:action_plan_create"), {"from": "javascript:alert(1)"}
     )
     assert "javascript:" not in page.content.decode()
+
+
+def test_the_list_filters_by_team_and_ignores_a_team_no_key_can_be(plan, client_for, manager):
+    client = client_for(manager)
+    url = reverse("analytics:action_plans")
+    html = client.get(url, {"team": plan.team_id}).content.decode()
+    assert f'<option value="{plan.team_id}" selected>' in html
+    assert plan.title in html
+    assert plan.title not in client.get(url, {"team": plan.team_id + 1000}).content.decode()
+    for bad in ("0" * 4301, "²", "abc"):  # the whole list, never a 500
+        response = client.get(url, {"team": bad})
+        assert response.status_code == 200
+        assert plan.title in response.content.decode()
