@@ -54,6 +54,18 @@ class InSubquery(Func):
         return f"{lhs} = ANY(ARRAY{rhs})", params
 
 
+def team_owners(user: User) -> models.QuerySet[Any] | None:
+    """The keys of the owners whose records ``user`` sees through the teams they cover, as a
+    subquery: the teams' members and the user (who may head a team outside their own). None
+    for a user who covers no team and sees their own records only."""
+    team_ids = user.visibility.team_ids
+    if not team_ids:
+        return None
+    from crm.accounts.models import User
+
+    return User.objects.filter(Q(pk=user.pk) | Q(team_id__in=team_ids)).values("pk")
+
+
 class VisibleQuerySet(models.QuerySet[M]):
     """Base queryset for owned records. Subclasses name their owner and shared-with fields."""
 
@@ -63,17 +75,13 @@ class VisibleQuerySet(models.QuerySet[M]):
     def visible_to(self, user: User | AnonymousUser) -> VisibleQuerySet[M]:
         if not user.is_authenticated or not user.is_active:
             return self.none()
-        visibility = user.visibility
-        if visibility.level == Level.ALL:
+        if user.visibility.level == Level.ALL:
             return self.all()
-        from crm.accounts.models import User
-
-        if visibility.team_ids:
-            # The team's members (and the user, who may head a team outside their own) by
-            # subquery rather than a join on the owner, and in one arm: the owner column's
+        owners = team_owners(user)
+        if owners is not None:
+            # By subquery rather than a join on the owner, and in one arm: the owner column's
             # index answers it alone, as an index-only scan where the index covers the query.
-            owners = User.objects.filter(Q(pk=user.pk) | Q(team_id__in=visibility.team_ids))
-            scope = Q(InSubquery(F(self.owner_field), owners.values("pk")))
+            scope = Q(InSubquery(F(self.owner_field), owners))
         else:
             scope = Q(**{self.owner_field: user})
         if self.shared_field:

@@ -17,7 +17,7 @@ from crm.core.fields import EncryptedTextField
 from crm.core.links import record_url
 from crm.core.phones import validate_phone
 from crm.core.search import SHORT, contains, icontains, is_short_chinese
-from crm.core.visibility import InSubquery, VisibleQuerySet
+from crm.core.visibility import InSubquery, VisibleQuerySet, team_owners
 from customers.models.counts import OwnerCount
 from customers.models.dictionaries import (
     CustomerCategory,
@@ -36,14 +36,14 @@ class CustomerQuerySet(VisibleQuerySet["Customer"]):
     def visible_to(self, user):  # type: ignore[no-untyped-def,override]
         """Owned records by the contract, plus the to-be-assigned pool for sales managers."""
         scoped = super().visible_to(user)
-        if (
-            user.is_authenticated
-            and user.is_active
-            and user.visibility.level != Level.ALL
-            and Role.SALES_MANAGER in user.roles
-        ):
+        if user.is_authenticated and user.is_active and self._sees_pool(user):
             return scoped | self.filter(owner__isnull=True)
         return scoped
+
+    @staticmethod
+    def _sees_pool(user: User) -> bool:
+        """Sales managers below the whole company's reach see the to-be-assigned pool too."""
+        return user.visibility.level != Level.ALL and Role.SALES_MANAGER in user.roles
 
     def count_visible_to(self, user) -> int:  # type: ignore[no-untyped-def]
         """The number of customers ``user`` may see, ``Customer.objects.visible_to(user)``
@@ -54,18 +54,14 @@ class CustomerQuerySet(VisibleQuerySet["Customer"]):
         if connection.vendor != "postgresql" or not (user.is_authenticated and user.is_active):
             return Customer.objects.visible_to(user).count()
         total = Coalesce(Sum("customers"), 0)
-        visibility = user.visibility
-        if visibility.level == Level.ALL:
+        if user.visibility.level == Level.ALL:
             return OwnerCount.objects.aggregate(total=total)["total"]
-        if visibility.team_ids:
-            owners: Any = User.objects.filter(
-                Q(pk=user.pk) | Q(team_id__in=visibility.team_ids)
-            ).values("pk")
-        else:
+        owners: Any = team_owners(user)
+        if owners is None:
             owners = [user.pk]
         counted = Q(owner_key__in=owners)
         beyond = Customer.objects.filter(shared_with=user).exclude(owner__in=owners)
-        if Role.SALES_MANAGER in user.roles:
+        if self._sees_pool(user):
             counted |= Q(owner_key=OwnerCount.POOL)
             beyond = beyond.exclude(owner__isnull=True)
         shared = beyond.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n")
