@@ -168,7 +168,12 @@ class RecordForm(PlausibleDates, forms.ModelForm):
 
 
 class CommitmentForm(PlausibleDates, forms.Form):
-    description = forms.CharField(label=_("Commitment or to-do"), max_length=300, required=False)
+    # It becomes a task's title: no longer than that (the commitment itself keeps 300).
+    description = forms.CharField(
+        label=_("Commitment or to-do"),
+        max_length=FollowUpTask._meta.get_field("title").max_length,
+        required=False,
+    )
     due_at = forms.DateTimeField(label=_("Due"), required=False, widget=DATETIME_WIDGET)
 
     def clean(self) -> dict[str, Any]:

@@ -212,3 +212,17 @@ def test_too_many_commitments_are_explained_on_the_form(alices_client, customer)
     assert response.status_code == 200
     assert explained(response, saved=False)
     assert not FollowUpRecord.objects.exists()
+
+
+def test_a_commitment_longer_than_a_task_title_is_explained_on_the_form(alices_client, customer):
+    """Found by the property above: 300 characters passed the form and broke the task's
+    200-character title, a 500."""
+    response = send(
+        alices_client,
+        reverse("followups:record_create") + f"?customer={customer.pk}",
+        {**valid_record(), "commitments-0-description": "寄" * 201},
+    )
+
+    assert response.status_code == 200
+    assert explained(response, saved=False)
+    assert not FollowUpRecord.objects.exists()
