@@ -225,11 +225,22 @@ def customer_create(request: HttpRequest) -> HttpResponse:
             except ValidationError as error:
                 form.add_error(None, error)
             else:
+                if Customer.objects.visible_to(request.user).filter(pk=customer.pk).exists():
+                    messages.success(
+                        request,
+                        _("Customer %(number)s has been created.") % {"number": customer.number},
+                    )
+                    return redirect(customer)
+                # Given to someone outside the creator's reach: its page would be a 404.
+                owner = (
+                    customer.owner.display_name if customer.owner else _("the to-be-assigned pool")
+                )
                 messages.success(
                     request,
-                    _("Customer %(number)s has been created.") % {"number": customer.number},
+                    _("Customer %(number)s has been created and given to %(owner)s.")
+                    % {"number": customer.number, "owner": owner},
                 )
-                return redirect(customer)
+                return redirect("customers:list")
     return render(
         request,
         "customers/customer_form.html",

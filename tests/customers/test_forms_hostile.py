@@ -76,7 +76,12 @@ def test_the_create_form_never_fails(alice, alices_client, custom_fields, bystan
     assert explained(response, saved=saved)
     if saved:
         (created,) = Customer.objects.exclude(pk__in=known)
-        assert alices_client.get(created.get_absolute_url()).status_code == 200
+        # Its page, for alice or, given to someone out of her reach, for its owner.
+        reader = alices_client
+        if not Customer.objects.visible_to(alice).filter(pk=created.pk).exists():
+            reader = Client()
+            reader.force_login(created.owner)
+        assert reader.get(created.get_absolute_url()).status_code == 200
         assert (
             rows(Customer.objects.filter(pk__in=known), Contact.objects.exclude(customer=created))
             == saved_before

@@ -224,6 +224,18 @@ class TestCreateAndEdit:
         assert customer.owner == alice
         assert customer.contacts.get().phone == "13911112222"
 
+    def test_a_customer_given_to_someone_out_of_reach_lands_on_the_list(
+        self, signed_in, alice, charlie
+    ):
+        """Its own page would be a 404 to its creator (found by the form's property test)."""
+        client = signed_in(alice)
+        response = client.post(reverse("customers:create"), customer_form_data(owner=charlie.pk))
+        customer = Customer.objects.get(name="苏州新材料有限公司")
+        assert customer.owner == charlie
+        assert response["Location"] == reverse("customers:list")
+        landing = client.get(response["Location"])
+        assert f"客户 {customer.number} 已创建，已交给{charlie.display_name}。" in landing.text
+
     def test_a_bad_phone_is_refused_on_the_form(self, signed_in, alice):
         response = signed_in(alice).post(
             reverse("customers:create"), customer_form_data(contact_phone="1391111")
